@@ -1,0 +1,471 @@
+// Package harness starts a whole system for end-to-end tests: the three
+// services, their Dapr sidecars, the gateway sidecar and, where the profile
+// needs it, the development Kafka broker, all on free ports and with app ids
+// of their own, so that a test run never answers a developer's running
+// system (self-hosted Dapr resolves app ids machine-wide with mDNS).
+//
+// Tests drive the system only through the gateway, as a client would. A
+// package starts one system in TestMain and shares it between its tests.
+package harness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// DaprdVersion is the Dapr runtime the project pins.
+const DaprdVersion = "1.14.4"
+
+// Services are the app ids of the system, as written in components/ and
+// dapr.yaml; a run gives each of them a suffix.
+var Services = []string{"usersvc", "inventorysvc", "ordersvc"}
+
+// Options chooses what to start.
+type Options struct {
+	// Profile is a folder of components/ (default "local", or $E2E_PROFILE).
+	Profile string
+	// Root is the repository root (default: found from the working directory).
+	Root string
+	// Daprd is the daprd binary (default $DAPRD, else ~/.dapr/bin/daprd).
+	Daprd string
+	// Env adds variables to every app's environment.
+	Env map[string]string
+	// ReadyTimeout bounds start-up (default 2 minutes).
+	ReadyTimeout time.Duration
+}
+
+// System is a running system.
+type System struct {
+	// Gateway is the base URL of the gateway sidecar's HTTP API.
+	Gateway string
+	// AppIDs maps each name of Services to its app id in this run.
+	AppIDs map[string]string
+
+	opts  Options
+	dir   string // scratch folder: binaries, rendered resources, logs
+	mu    sync.Mutex
+	procs map[string]*process
+	order []string // start order; stopped in reverse
+}
+
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	args []string
+	env  []string
+	log  string
+	done chan struct{}
+	port int // the port that answers when it is up (health checks)
+}
+
+// Start builds the services and starts a system for opts.Profile. On error
+// it stops whatever it started and includes the logs in the error.
+func Start(ctx context.Context, opts Options) (*System, error) {
+	if opts.Profile == "" {
+		opts.Profile = os.Getenv("E2E_PROFILE")
+	}
+	if opts.Profile == "" {
+		opts.Profile = "local"
+	}
+	if opts.ReadyTimeout == 0 {
+		opts.ReadyTimeout = 2 * time.Minute
+	}
+	if opts.Root == "" {
+		root, err := findRoot()
+		if err != nil {
+			return nil, err
+		}
+		opts.Root = root
+	}
+	if opts.Daprd == "" {
+		opts.Daprd = os.Getenv("DAPRD")
+	}
+	if opts.Daprd == "" {
+		home, _ := os.UserHomeDir()
+		opts.Daprd = filepath.Join(home, ".dapr", "bin", "daprd")
+	}
+	if out, err := exec.CommandContext(ctx, opts.Daprd, "--version").Output(); err != nil || strings.TrimSpace(string(out)) != DaprdVersion {
+		return nil, fmt.Errorf("daprd %s not found at %s (got %q, %v): run scripts/setup.sh first", DaprdVersion, opts.Daprd, strings.TrimSpace(string(out)), err)
+	}
+	if _, err := os.Stat(filepath.Join(opts.Root, "components", opts.Profile)); err != nil {
+		return nil, fmt.Errorf("unknown profile %q: no folder components/%s", opts.Profile, opts.Profile)
+	}
+	dir, err := os.MkdirTemp("", "shop-e2e-")
+	if err != nil {
+		return nil, err
+	}
+	s := &System{opts: opts, dir: dir, procs: map[string]*process{}, AppIDs: map[string]string{}}
+	if err := s.start(ctx); err != nil {
+		logs := s.Logs()
+		s.Stop()
+		return nil, fmt.Errorf("%w\n%s", err, logs)
+	}
+	return s, nil
+}
+
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "dapr.yaml")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("repository root (the folder with dapr.yaml) not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func (s *System) start(ctx context.Context) error {
+	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36) + strconv.Itoa(os.Getpid()%1000)
+	for _, svc := range append([]string{"gateway"}, Services...) {
+		s.AppIDs[svc] = svc + "-" + suffix
+	}
+	if err := s.build(ctx); err != nil {
+		return err
+	}
+	var brokerAddr string
+	if s.usesDevBroker() {
+		kafka, health := freePort(), freePort()
+		brokerAddr = fmt.Sprintf("127.0.0.1:%d", kafka)
+		if err := s.launch(&process{name: "devbroker", port: health, args: []string{
+			filepath.Join(s.dir, "bin", "devbroker"), "--kafka-addr", brokerAddr, "--health-addr", fmt.Sprintf("127.0.0.1:%d", health),
+		}}); err != nil {
+			return err
+		}
+		if err := s.waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", health)); err != nil {
+			return fmt.Errorf("devbroker: %w", err)
+		}
+	}
+	resources, err := s.renderResources(brokerAddr)
+	if err != nil {
+		return err
+	}
+	appEnv := []string{
+		"USERS_APP_ID=" + s.AppIDs["usersvc"],
+		"INVENTORY_APP_ID=" + s.AppIDs["inventorysvc"],
+		"ORDERS_APP_ID=" + s.AppIDs["ordersvc"],
+	}
+	for k, v := range s.opts.Env {
+		appEnv = append(appEnv, k+"="+v)
+	}
+	config := filepath.Join(s.opts.Root, "components", "config", "app.yaml")
+	for _, svc := range Services {
+		appPort, httpPort, grpcPort := freePort(), freePort(), freePort()
+		if err := s.launch(&process{name: svc + "-dapr", port: httpPort, args: s.daprdArgs(s.AppIDs[svc], httpPort, grpcPort, appPort, config, resources["app"])}); err != nil {
+			return err
+		}
+		env := append([]string{
+			fmt.Sprintf("APP_PORT=%d", appPort),
+			fmt.Sprintf("DAPR_HTTP_PORT=%d", httpPort),
+			fmt.Sprintf("DAPR_GRPC_PORT=%d", grpcPort),
+		}, appEnv...)
+		if err := s.launch(&process{name: svc, port: appPort, env: env, args: []string{filepath.Join(s.dir, "bin", svc)}}); err != nil {
+			return err
+		}
+	}
+	gwHTTP, gwGRPC := freePort(), freePort()
+	gwConfig := filepath.Join(s.opts.Root, "components", "config", "gateway.yaml")
+	if err := s.launch(&process{name: "gateway-dapr", port: gwHTTP, args: s.daprdArgs(s.AppIDs["gateway"], gwHTTP, gwGRPC, 0, gwConfig, resources["gateway"])}); err != nil {
+		return err
+	}
+	s.Gateway = fmt.Sprintf("http://127.0.0.1:%d", gwHTTP)
+
+	ctx, cancel := context.WithTimeout(ctx, s.opts.ReadyTimeout)
+	defer cancel()
+	for _, svc := range Services {
+		if err := s.waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", s.procs[svc].port)); err != nil {
+			return fmt.Errorf("%s: %w", svc, err)
+		}
+	}
+	if err := s.waitHTTP(ctx, s.Gateway+"/v1.0/healthz"); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	// Ready once the gateway resolves and reaches every app.
+	for _, svc := range Services {
+		if err := s.waitHTTP(ctx, s.InvokeURL(svc, "/healthz")); err != nil {
+			return fmt.Errorf("gateway -> %s: %w", svc, err)
+		}
+	}
+	return nil
+}
+
+func (s *System) usesDevBroker() bool {
+	b, err := os.ReadFile(filepath.Join(s.opts.Root, "components", s.opts.Profile, "pubsub.yaml"))
+	return err == nil && bytes.Contains(b, []byte("pubsub.kafka")) && bytes.Contains(b, []byte("127.0.0.1:9092"))
+}
+
+func (s *System) build(ctx context.Context) error {
+	bin := filepath.Join(s.dir, "bin")
+	pkgs := []string{"./usersvc", "./inventorysvc", "./ordersvc", "./tools/devbroker"}
+	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", bin + "/"}, pkgs...)...)
+	cmd.Dir = s.opts.Root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return nil
+}
+
+func (s *System) daprdArgs(appID string, httpPort, grpcPort, appPort int, config string, resources []string) []string {
+	args := []string{
+		s.opts.Daprd, "--app-id", appID, "--mode", "standalone",
+		"--dapr-http-port", strconv.Itoa(httpPort), "--dapr-grpc-port", strconv.Itoa(grpcPort),
+		"--dapr-internal-grpc-port", strconv.Itoa(freePort()), "--metrics-port", strconv.Itoa(freePort()),
+		"--config", config, "--log-as-json", "--placement-host-address", "",
+	}
+	if appPort > 0 {
+		args = append(args, "--app-port", strconv.Itoa(appPort), "--app-protocol", "http")
+	}
+	for _, r := range resources {
+		args = append(args, "--resources-path", r)
+	}
+	return args
+}
+
+// scopeLine matches a scope entry naming one of the system's app ids.
+var scopeLine = regexp.MustCompile(`(?m)^(\s*-\s*)(gateway|usersvc|inventorysvc|ordersvc)\s*$`)
+
+// renderResources copies the profile's resources into the scratch folder,
+// with this run's app ids in component scopes and, for the development
+// broker, its port. It returns the resource folders of apps and gateway.
+func (s *System) renderResources(brokerAddr string) (map[string][]string, error) {
+	render := func(name string) (string, error) {
+		src := filepath.Join(s.opts.Root, "components", name)
+		dst := filepath.Join(s.dir, "resources", name)
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return "", err
+		}
+		entries, err := os.ReadDir(src)
+		if err != nil {
+			return "", err
+		}
+		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(src, e.Name()))
+			if err != nil {
+				return "", err
+			}
+			b = scopeLine.ReplaceAllFunc(b, func(m []byte) []byte {
+				sub := scopeLine.FindSubmatch(m)
+				return append(append([]byte{}, sub[1]...), s.AppIDs[string(sub[2])]...)
+			})
+			if brokerAddr != "" {
+				b = bytes.ReplaceAll(b, []byte("127.0.0.1:9092"), []byte(brokerAddr))
+			}
+			if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+				return "", err
+			}
+		}
+		return dst, nil
+	}
+	out := map[string][]string{}
+	for kind, folders := range map[string][]string{"app": {"common", s.opts.Profile}, "gateway": {"common", "gateway"}} {
+		for _, f := range folders {
+			dst, err := render(f)
+			if err != nil {
+				return nil, fmt.Errorf("render components/%s: %w", f, err)
+			}
+			out[kind] = append(out[kind], dst)
+		}
+	}
+	return out, nil
+}
+
+// launch starts p from the repository root, logging to a file; the process
+// is killed if the test process dies.
+func (s *System) launch(p *process) error {
+	p.log = filepath.Join(s.dir, "logs", p.name+".log")
+	if err := os.MkdirAll(filepath.Dir(p.log), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cmd := exec.Command(p.args[0], p.args[1:]...)
+	cmd.Dir = s.opts.Root
+	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", p.name, err)
+	}
+	p.cmd, p.done = cmd, make(chan struct{})
+	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(p.done)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.procs[p.name]; !ok {
+		s.order = append(s.order, p.name)
+	}
+	s.procs[p.name] = p
+	return nil
+}
+
+// waitHTTP polls url until it answers 2xx or ctx ends.
+func (s *System) waitHTTP(ctx context.Context, url string) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	var last string
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			resp.Body.Close()
+			if resp.StatusCode/100 == 2 {
+				return nil
+			}
+			last = fmt.Sprintf("%s: %s", resp.Status, body)
+		} else {
+			last = err.Error()
+		}
+		if dead := s.exited(); dead != "" {
+			return fmt.Errorf("%s exited while waiting for %s", dead, url)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w (last answer: %s)", url, ctx.Err(), last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// exited names a process that stopped on its own, or "".
+func (s *System) exited() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, name := range s.order {
+		select {
+		case <-s.procs[name].done:
+			return name
+		default:
+		}
+	}
+	return ""
+}
+
+// InvokeURL is the gateway URL that invokes path on service svc (one of
+// Services) through Dapr service invocation.
+func (s *System) InvokeURL(svc, path string) string {
+	return s.Gateway + "/v1.0/invoke/" + s.AppIDs[svc] + "/method" + path
+}
+
+// Kill stops a process at once (SIGKILL), as a crash would. Names are the
+// services, "<service>-dapr" for their sidecars, "gateway-dapr" and
+// "devbroker".
+func (s *System) Kill(name string) error {
+	s.mu.Lock()
+	p, ok := s.procs[name]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("no process %q", name)
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+	return nil
+}
+
+// Restart starts a killed process again with the same arguments and waits
+// until it answers on its port.
+func (s *System) Restart(ctx context.Context, name string) error {
+	s.mu.Lock()
+	old, ok := s.procs[name]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("no process %q", name)
+	}
+	if err := s.launch(&process{name: old.name, args: old.args, env: old.env, port: old.port}); err != nil {
+		return err
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/readyz", old.port)
+	if strings.HasSuffix(name, "-dapr") {
+		url = fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz/outbound", old.port)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.ReadyTimeout)
+	defer cancel()
+	return s.waitHTTP(ctx, url)
+}
+
+// Stop ends every process, apps before sidecars before the broker: SIGTERM,
+// then SIGKILL after ten seconds. It is safe to call more than once.
+func (s *System) Stop() {
+	s.mu.Lock()
+	order := append([]string(nil), s.order...)
+	s.mu.Unlock()
+	// Apps first, so they drain while their sidecars still answer.
+	var apps, rest []string
+	for i := len(order) - 1; i >= 0; i-- {
+		if strings.HasSuffix(order[i], "-dapr") || order[i] == "devbroker" {
+			rest = append(rest, order[i])
+		} else {
+			apps = append(apps, order[i])
+		}
+	}
+	for _, group := range [][]string{apps, rest} {
+		var wg sync.WaitGroup
+		for _, name := range group {
+			p := s.procs[name]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+				select {
+				case <-p.done:
+				case <-time.After(10 * time.Second):
+					_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+					<-p.done
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if os.Getenv("E2E_KEEP") == "" {
+		_ = os.RemoveAll(s.dir)
+	}
+}
+
+// Logs returns the last lines of every process's log, for a failed run.
+func (s *System) Logs() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b strings.Builder
+	for _, name := range s.order {
+		data, _ := os.ReadFile(s.procs[name].log)
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		if len(lines) > 60 {
+			lines = lines[len(lines)-60:]
+		}
+		fmt.Fprintf(&b, "----- %s (%s) -----\n%s\n", name, s.procs[name].log, strings.Join(lines, "\n"))
+	}
+	return b.String()
+}
+
+// freePort asks the kernel for a free TCP port.
+func freePort() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("no free port: %v", err))
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+func TestLoadSettings(t *testing.T) {
+	s, err := loadSettings(env(nil))
+	if err != nil || s.Port != 8083 || s.stateStore != "orders-state" || s.inventoryAppID != "inventorysvc" || s.usersAppID != "usersvc" {
+		t.Errorf("loadSettings(empty) = %+v, %v; want the documented defaults", s, err)
+	}
+	s, err = loadSettings(env(map[string]string{"INVENTORY_APP_ID": "inv-2", "USERS_APP_ID": "users-2"}))
+	if err != nil || s.inventoryAppID != "inv-2" || s.usersAppID != "users-2" {
+		t.Errorf("loadSettings() = %+v, %v; want peer app ids from the environment", s, err)
+	}
+	if _, err := loadSettings(env(map[string]string{"SHUTDOWN_DRAIN": "-3s"})); err == nil || !strings.Contains(err.Error(), "SHUTDOWN_DRAIN") {
+		t.Errorf("loadSettings(bad) error = %v; want one naming SHUTDOWN_DRAIN", err)
+	}
+}

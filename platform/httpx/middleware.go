@@ -1,0 +1,117 @@
+package httpx
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+type loggerKey struct{}
+
+// Logger returns the request-scoped logger that Log put in ctx, or a logger
+// that discards everything when there is none.
+func Logger(ctx context.Context) *logrus.Entry {
+	if l, ok := ctx.Value(loggerKey{}).(*logrus.Entry); ok {
+		return l
+	}
+	discard := logrus.New()
+	discard.Out = nopWriter{}
+	return logrus.NewEntry(discard)
+}
+
+// WithLogger returns ctx carrying l; event handlers use it for work that does
+// not come through Log.
+func WithLogger(ctx context.Context, l *logrus.Entry) context.Context {
+	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// TraceID returns the trace id of a W3C traceparent header, or "".
+func TraceID(traceparent string) string {
+	parts := strings.Split(traceparent, "-")
+	if len(parts) != 4 || len(parts[1]) != 32 {
+		return ""
+	}
+	return parts[1]
+}
+
+// Log writes one JSON line per request (method, path, status, duration and
+// trace id) and puts a request-scoped logger into the request context. It
+// also turns a panic into a 500 problem, logged with its stack.
+func Log(base *logrus.Entry) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			l := base
+			if id := TraceID(r.Header.Get("traceparent")); id != "" {
+				l = l.WithField("trace_id", id)
+			}
+			rec := &statusRecorder{ResponseWriter: w}
+			defer func() {
+				if v := recover(); v != nil {
+					l.WithField("panic", fmt.Sprint(v)).WithField("stack", string(debug.Stack())).Error("handler panicked")
+					if rec.status == 0 {
+						WriteProblem(rec, NewProblem(http.StatusInternalServerError, "internal error"))
+					}
+				}
+				if rec.status == 0 {
+					rec.status = http.StatusOK
+				}
+				l.WithFields(logrus.Fields{
+					"method":      r.Method,
+					"path":        r.URL.Path,
+					"status":      rec.status,
+					"duration_ms": float64(time.Since(start).Microseconds()) / 1000,
+				}).Info("request")
+			}()
+			next.ServeHTTP(rec, r.WithContext(WithLogger(r.Context(), l)))
+		})
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// RequireAppToken rejects requests that do not carry the sidecar's
+// dapr-api-token header when token is set (APP_API_TOKEN). Health probes come
+// from the kubelet, not the sidecar, so they pass without it.
+func RequireAppToken(token string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if token == "" {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" ||
+				subtle.ConstantTimeCompare([]byte(r.Header.Get("dapr-api-token")), []byte(token)) == 1 {
+				next.ServeHTTP(w, r)
+				return
+			}
+			WriteProblem(w, NewProblem(http.StatusUnauthorized, "missing or wrong dapr-api-token"))
+		})
+	}
+}

@@ -1,0 +1,105 @@
+// Package service runs one of the shop's HTTP services behind its Dapr
+// sidecar: JSON logging, signals, the settings every service shares, waiting
+// for the sidecar, the Dapr client, and serving with a graceful shutdown.
+package service
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	dapr "github.com/dapr/go-sdk/client"
+	"github.com/sirupsen/logrus"
+
+	"shop/platform/config"
+	"shop/platform/httpx"
+	"shop/platform/sidecar"
+)
+
+// Main is the whole of a service's main function: it sets up JSON logging
+// and SIGINT/SIGTERM handling, calls run, and exits 1 when run fails.
+func Main(name string, run func(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bool)) error) {
+	logger := logrus.New()
+	logger.SetFormatter(&logrus.JSONFormatter{})
+	logger.SetOutput(os.Stdout)
+	log := logger.WithField("service", name)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, log, os.LookupEnv)
+	stop()
+	if err != nil {
+		log.WithError(err).Error("startup")
+		os.Exit(1)
+	}
+}
+
+// Settings are what every service reads from its environment.
+type Settings struct {
+	Port          int           // APP_PORT: where the app listens for its sidecar
+	DaprHost      string        // DAPR_HOST (default 127.0.0.1)
+	DaprHTTPPort  int           // DAPR_HTTP_PORT (default 3500)
+	DaprGRPCPort  int           // DAPR_GRPC_PORT (default 50001)
+	SidecarWait   time.Duration // SIDECAR_WAIT: how long start-up waits for the sidecar (default 1m)
+	ShutdownDrain time.Duration // SHUTDOWN_DRAIN: how long SIGTERM waits for in-flight requests (default 10s)
+	AppAPIToken   string        // APP_API_TOKEN: the token the sidecar sends, when the deployment sets one
+}
+
+// LoadSettings reads the shared settings; defaultPort is the service's own.
+func LoadSettings(src *config.Source, defaultPort int) Settings {
+	return Settings{
+		Port:          src.Int("APP_PORT", defaultPort, 1, 65535),
+		DaprHost:      src.String("DAPR_HOST", "127.0.0.1"),
+		DaprHTTPPort:  src.Int("DAPR_HTTP_PORT", 3500, 1, 65535),
+		DaprGRPCPort:  src.Int("DAPR_GRPC_PORT", 50001, 1, 65535),
+		SidecarWait:   src.Duration("SIDECAR_WAIT", time.Minute),
+		ShutdownDrain: src.Duration("SHUTDOWN_DRAIN", 10*time.Second),
+		AppAPIToken:   src.String("APP_API_TOKEN", ""),
+	}
+}
+
+// DaprHTTPAddr is the sidecar's HTTP API address.
+func (s Settings) DaprHTTPAddr() string {
+	return net.JoinHostPort(s.DaprHost, strconv.Itoa(s.DaprHTTPPort))
+}
+
+// DaprGRPCAddr is the sidecar's gRPC API address.
+func (s Settings) DaprGRPCAddr() string {
+	return net.JoinHostPort(s.DaprHost, strconv.Itoa(s.DaprGRPCPort))
+}
+
+// Connect waits until the sidecar is ready, then opens a Dapr client to it.
+// The Health it returns is the service's readiness check. The client reads
+// DAPR_API_TOKEN itself when the deployment sets one.
+func (s Settings) Connect(ctx context.Context, log *logrus.Entry) (dapr.Client, *sidecar.Health, error) {
+	health := sidecar.NewHealth(s.DaprHTTPAddr())
+	log.WithField("sidecar", s.DaprHTTPAddr()).Info("waiting for the Dapr sidecar")
+	if err := health.Wait(ctx, s.SidecarWait, 250*time.Millisecond, nil); err != nil {
+		return nil, nil, err
+	}
+	client, err := dapr.NewClientWithAddressContext(ctx, s.DaprGRPCAddr())
+	if err != nil {
+		return nil, nil, fmt.Errorf("dapr client: %w", err)
+	}
+	return client, health, nil
+}
+
+// Serve listens on APP_PORT and serves h, with request logging and the app
+// token check, until ctx ends; then it drains in-flight requests.
+func (s Settings) Serve(ctx context.Context, log *logrus.Entry, h http.Handler) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(s.Port)))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.WithField("port", s.Port).Info("serving")
+	handler := httpx.Log(log)(httpx.RequireAppToken(s.AppAPIToken)(h))
+	if err := httpx.Serve(ctx, ln, handler, s.ShutdownDrain); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

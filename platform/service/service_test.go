@@ -1,0 +1,56 @@
+package service
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"shop/platform/config"
+)
+
+func env(m map[string]string) *config.Source {
+	return config.New(func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	})
+}
+
+func TestLoadSettings(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want Settings
+	}{
+		{"defaults", nil, Settings{Port: 8081, DaprHost: "127.0.0.1", DaprHTTPPort: 3500, DaprGRPCPort: 50001,
+			SidecarWait: time.Minute, ShutdownDrain: 10 * time.Second}},
+		{"from env", map[string]string{"APP_PORT": "9000", "DAPR_HTTP_PORT": "3600", "DAPR_GRPC_PORT": "50002",
+			"DAPR_HOST": "10.0.0.1", "SIDECAR_WAIT": "5s", "SHUTDOWN_DRAIN": "1s", "APP_API_TOKEN": "t"},
+			Settings{Port: 9000, DaprHost: "10.0.0.1", DaprHTTPPort: 3600, DaprGRPCPort: 50002,
+				SidecarWait: 5 * time.Second, ShutdownDrain: time.Second, AppAPIToken: "t"}},
+	}
+	for _, tt := range tests {
+		src := env(tt.env)
+		got := LoadSettings(src, 8081)
+		if err := src.Err(); err != nil {
+			t.Errorf("%s: Err() = %v", tt.name, err)
+		}
+		if got != tt.want {
+			t.Errorf("%s: LoadSettings() = %+v; want %+v", tt.name, got, tt.want)
+		}
+	}
+	s := LoadSettings(env(nil), 8081)
+	if s.DaprHTTPAddr() != "127.0.0.1:3500" || s.DaprGRPCAddr() != "127.0.0.1:50001" {
+		t.Errorf("addresses = %s, %s; want 127.0.0.1:3500, 127.0.0.1:50001", s.DaprHTTPAddr(), s.DaprGRPCAddr())
+	}
+}
+
+func TestLoadSettingsRejectsBadValues(t *testing.T) {
+	src := env(map[string]string{"APP_PORT": "0", "DAPR_HTTP_PORT": "x", "SIDECAR_WAIT": "soon"})
+	LoadSettings(src, 8081)
+	err := src.Err()
+	for _, key := range []string{"APP_PORT", "DAPR_HTTP_PORT", "SIDECAR_WAIT"} {
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("Err() = %v; want it to name %s", err, key)
+		}
+	}
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# setup.sh installs the pinned Dapr toolchain from the Go module proxy:
+#   daprd    v1.14.4 (runtime, built with -tags stablecomponents)
+#   dapr CLI v1.12.0
+# into ~/.dapr/bin, where `dapr run` looks for daprd, and builds the
+# development broker of the local profile.
+# It skips a binary whose installed version is already the pinned one.
+set -euo pipefail
+
+DAPRD_VERSION=1.14.4
+CLI_VERSION=1.12.0
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin=$HOME/.dapr/bin
+
+step_start=0
+step() { step_start=$(date +%s); printf '==> %s\n' "$*"; }
+done_step() { printf '    done in %ss\n' "$(( $(date +%s) - step_start ))"; }
+fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+command -v go >/dev/null || fail "Go is not on PATH. Install Go 1.22 or newer from https://go.dev/dl and run this again."
+gov=$(go env GOVERSION | sed 's/^go//')
+case "$gov" in
+  1.2[2-9]*|1.[3-9][0-9]*|[2-9].*) ;;
+  *) fail "Go $gov is too old: the Dapr runtime needs Go 1.22 or newer." ;;
+esac
+mkdir -p "$bin" || fail "cannot create $bin"
+
+# build MODULE_DIR PACKAGE LDFLAGS TAGS OUT: build a pinned main package from
+# its wrapper module, verified against the committed go.sum.
+build() {
+  local dir=$1 pkg=$2 ldflags=$3 tags=$4 out=$5 tmp
+  tmp=$(mktemp "$out.XXXXXX")
+  # The checksum database does not list github.com/dapr/components-contrib
+  # v1.14.4; the committed go.sum is what verifies those modules.
+  if ! (cd "$root/$dir" && GOWORK=off GOFLAGS=-mod=readonly GONOSUMDB=github.com/dapr \
+        CGO_ENABLED=0 go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$tmp" "$pkg"); then
+    rm -f "$tmp"
+    fail "building $pkg failed (see above). It needs the Go module proxy (GOPROXY=$(go env GOPROXY)) and about 2 GiB of free memory; run scripts/setup.sh again once that is fixed."
+  fi
+  chmod +x "$tmp" && mv -f "$tmp" "$out"
+}
+
+if [ -x "$bin/daprd" ] && [ "$("$bin/daprd" --version 2>/dev/null)" = "$DAPRD_VERSION" ]; then
+  printf '==> daprd %s already installed in %s\n' "$DAPRD_VERSION" "$bin"
+else
+  step "building daprd $DAPRD_VERSION (takes 3-4 minutes the first time)"
+  build tools/daprd github.com/dapr/dapr/cmd/daprd \
+    "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPRD_VERSION" stablecomponents "$bin/daprd"
+  [ "$("$bin/daprd" --version)" = "$DAPRD_VERSION" ] || fail "built daprd does not report version $DAPRD_VERSION"
+  done_step
+fi
+
+if [ -x "$bin/dapr" ] && "$bin/dapr" version 2>/dev/null | grep -qE "^CLI version: ${CLI_VERSION}[[:space:]]*$"; then
+  printf '==> dapr CLI %s already installed in %s\n' "$CLI_VERSION" "$bin"
+else
+  step "building dapr CLI $CLI_VERSION (takes 2-3 minutes the first time)"
+  build tools/dapr github.com/dapr/cli \
+    "-s -w -X main.version=$CLI_VERSION -X main.apiVersion=1.0" "" "$bin/dapr"
+  done_step
+fi
+
+# The development Kafka broker of the local profile. dapr.yaml starts it as
+# the "daprd" of its first entry, so that the CLI waits for it (see there).
+step "building the development broker (.bin/devbroker/.dapr/bin/daprd)"
+(cd "$root" && go build -o .bin/devbroker/.dapr/bin/daprd ./tools/devbroker) || fail "building tools/devbroker failed (see above)"
+done_step
