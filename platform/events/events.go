@@ -1,0 +1,91 @@
+// Package events is how the services take saga events from their Dapr
+// sidecar: the CloudEvent envelope, its data in either of the forms Dapr
+// delivers, and the answer a subscriber owes the sidecar.
+package events
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"shop/platform/httpx"
+)
+
+// CloudEvent is the envelope Dapr delivers to a subscriber.
+type CloudEvent struct {
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Topic           string          `json:"topic"`
+	PubsubName      string          `json:"pubsubname"`
+	DataContentType string          `json:"datacontenttype"`
+	Data            json.RawMessage `json:"data"`
+	TraceParent     string          `json:"traceparent"`
+}
+
+// Payload returns the event's data as JSON. Events published through the
+// transactional outbox arrive with the JSON text as a string (text/plain);
+// events published directly arrive as an object. Both give the same bytes.
+func (e CloudEvent) Payload() ([]byte, error) {
+	if len(e.Data) == 0 || string(e.Data) == "null" {
+		return nil, errors.New("event has no data")
+	}
+	if e.Data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(e.Data, &s); err != nil {
+			return nil, fmt.Errorf("event data: %w", err)
+		}
+		return []byte(s), nil
+	}
+	return e.Data, nil
+}
+
+// Decode unmarshals the event's data into v.
+func (e CloudEvent) Decode(v any) error {
+	p, err := e.Payload()
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(p, v); err != nil {
+		return fmt.Errorf("event data: %w", err)
+	}
+	return nil
+}
+
+// ErrDrop marks a message that can never succeed (malformed, or of a type
+// nobody handles): Dapr drops it, or moves it to the dead-letter topic,
+// instead of retrying it forever. Wrap it: fmt.Errorf("...: %w", ErrDrop).
+var ErrDrop = errors.New("message cannot be processed")
+
+// Handle turns fn into a Dapr subscription endpoint: nil answers SUCCESS;
+// an error wrapping ErrDrop answers DROP; any other error answers RETRY, so
+// that the sidecar redelivers after its resiliency policy's back-off. Both
+// failures are logged with the event's id and topic.
+func Handle(fn func(r *http.Request, e CloudEvent) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var e CloudEvent
+		if p := httpx.DecodeJSON(w, r, &e); p != nil {
+			// A body that is not a CloudEvent can never succeed.
+			httpx.Logger(r.Context()).WithField("problem", p.Error()).Error("event dropped: not a CloudEvent")
+			answer(w, "DROP")
+			return
+		}
+		err := fn(r, e)
+		log := httpx.Logger(r.Context()).WithFields(map[string]any{"event_id": e.ID, "topic": e.Topic})
+		switch {
+		case err == nil:
+			answer(w, "SUCCESS")
+		case errors.Is(err, ErrDrop):
+			log.WithError(err).Error("event dropped")
+			answer(w, "DROP")
+		default:
+			log.WithError(err).Warn("event will be retried")
+			answer(w, "RETRY")
+		}
+	}
+}
+
+func answer(w http.ResponseWriter, status string) {
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": status})
+}
