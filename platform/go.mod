@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/dapr/go-sdk v1.11.0
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/gorilla/mux v1.8.1
 	github.com/sirupsen/logrus v1.10.2
 	google.golang.org/grpc v1.65.0
