@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test.sh runs every check CI runs: gofmt, go vet, the unit tests of every
 # module, then the end-to-end suite through real Dapr sidecars on each
-# profile in $E2E_PROFILES (default: local).
+# profile in $E2E_PROFILES (default: all four). The durable profiles need
+# their servers on 127.0.0.1 (Redis 6379, PostgreSQL 5432, RabbitMQ 5672);
+# one that is not reachable fails the run, it is never skipped.
 #
 #   ./scripts/test.sh                           everything
 #   E2E_PROFILES=redis ./scripts/test.sh        end-to-end on one profile
@@ -33,7 +35,22 @@ step "unit tests"
 go test -race -count=1 $(for m in $modules; do [ "$(basename "$m")" = e2e ] || printf '%s/... ' "$m"; done)
 done_step
 
-for profile in ${E2E_PROFILES:-local}; do
+# needs PROFILE: the host:port pairs the profile's components connect to.
+needs() {
+  case $1 in
+    redis) echo 127.0.0.1:6379 ;;
+    postgres-rabbitmq) echo 127.0.0.1:5432 127.0.0.1:5672 ;;
+    kafka) echo 127.0.0.1:5432 ;; # Kafka itself is the in-process broker
+  esac
+}
+
+for profile in ${E2E_PROFILES:-local redis postgres-rabbitmq kafka}; do
+  for addr in $(needs "$profile"); do
+    if ! (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null; then
+      echo "test: profile $profile needs a server on $addr, and none answers. Start it, or leave the profile out: E2E_PROFILES=\"local ...\"" >&2
+      exit 1
+    fi
+  done
   step "end-to-end tests, profile $profile"
   E2E_PROFILE=$profile go test -count=1 -timeout 20m ./e2e/...
   done_step

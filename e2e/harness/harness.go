@@ -11,6 +11,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -55,11 +56,12 @@ type System struct {
 	// AppIDs maps each name of Services to its app id in this run.
 	AppIDs map[string]string
 
-	opts  Options
-	dir   string // scratch folder: binaries, rendered resources, logs
-	mu    sync.Mutex
-	procs map[string]*process
-	order []string // start order; stopped in reverse
+	opts   Options
+	suffix string // of this run's app ids and topics
+	dir    string // scratch folder: binaries, rendered resources, logs
+	mu     sync.Mutex
+	procs  map[string]*process
+	order  []string // start order; stopped in reverse
 }
 
 type process struct {
@@ -135,19 +137,19 @@ func findRoot() (string, error) {
 }
 
 func (s *System) start(ctx context.Context) error {
-	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36) + strconv.Itoa(os.Getpid()%1000)
+	s.suffix = strconv.FormatInt(time.Now().UnixNano()%1e9, 36) + strconv.Itoa(os.Getpid()%1000)
 	for _, svc := range append([]string{"gateway"}, Services...) {
-		s.AppIDs[svc] = svc + "-" + suffix
+		s.AppIDs[svc] = svc + "-" + s.suffix
 	}
 	if err := s.build(ctx); err != nil {
 		return err
 	}
-	var brokerAddr string
+	secrets := map[string]string{}
 	if s.usesDevBroker() {
 		kafka, health := freePort(), freePort()
-		brokerAddr = fmt.Sprintf("127.0.0.1:%d", kafka)
+		secrets["kafka-brokers"] = fmt.Sprintf("127.0.0.1:%d", kafka)
 		if err := s.launch(&process{name: "devbroker", port: health, args: []string{
-			filepath.Join(s.dir, "bin", "devbroker"), "--kafka-addr", brokerAddr, "--health-addr", fmt.Sprintf("127.0.0.1:%d", health),
+			filepath.Join(s.dir, "bin", "devbroker"), "--kafka-addr", secrets["kafka-brokers"], "--health-addr", fmt.Sprintf("127.0.0.1:%d", health),
 		}}); err != nil {
 			return err
 		}
@@ -155,7 +157,7 @@ func (s *System) start(ctx context.Context) error {
 			return fmt.Errorf("devbroker: %w", err)
 		}
 	}
-	resources, err := s.renderResources(brokerAddr)
+	resources, err := s.renderResources(secrets)
 	if err != nil {
 		return err
 	}
@@ -163,6 +165,9 @@ func (s *System) start(ctx context.Context) error {
 		"USERS_APP_ID=" + s.AppIDs["usersvc"],
 		"INVENTORY_APP_ID=" + s.AppIDs["inventorysvc"],
 		"ORDERS_APP_ID=" + s.AppIDs["ordersvc"],
+	}
+	for _, topic := range Topics {
+		appEnv = append(appEnv, strings.ToUpper(topic)+"_TOPIC="+s.Topic(topic))
 	}
 	for k, v := range s.opts.Env {
 		appEnv = append(appEnv, k+"="+v)
@@ -208,9 +213,22 @@ func (s *System) start(ctx context.Context) error {
 	return nil
 }
 
+// usesDevBroker reports whether the profile's pub/sub is Kafka, which the
+// harness provides with the development broker (kfake), as no Kafka server
+// runs here.
 func (s *System) usesDevBroker() bool {
 	b, err := os.ReadFile(filepath.Join(s.opts.Root, "components", s.opts.Profile, "pubsub.yaml"))
-	return err == nil && bytes.Contains(b, []byte("pubsub.kafka")) && bytes.Contains(b, []byte("127.0.0.1:9092"))
+	return err == nil && bytes.Contains(b, []byte("type: pubsub.kafka"))
+}
+
+// Topics are the pub/sub topics of the system (docs/events.md).
+var Topics = []string{"orders", "inventory", "users"}
+
+// Topic is the name topic has in this run. Each run has topics of its own,
+// so that runs sharing a Redis or RabbitMQ server never see each other's
+// events (Redis Streams keep old events for new consumer groups).
+func (s *System) Topic(topic string) string {
+	return topic + "-" + s.suffix
 }
 
 func (s *System) build(ctx context.Context) error {
@@ -240,13 +258,26 @@ func (s *System) daprdArgs(appID string, httpPort, grpcPort, appPort int, config
 	return args
 }
 
-// scopeLine matches a scope entry naming one of the system's app ids.
-var scopeLine = regexp.MustCompile(`(?m)^(\s*-\s*)(gateway|usersvc|inventorysvc|ordersvc)\s*$`)
+// Patterns of the resources that renderResources rewrites for a run.
+var (
+	// a scope entry naming one of the system's app ids
+	scopeLine = regexp.MustCompile(`(?m)^(\s*-\s*)(gateway|usersvc|inventorysvc|ordersvc)\s*$`)
+	// a topic named in a component (outbox) or a subscription
+	topicLine = regexp.MustCompile(`(?m)^(\s*(?:value|topic):\s*)(orders|inventory|users)\s*$`)
+	// the secret store's file
+	secretsFileLine = regexp.MustCompile(`(?m)^(\s*value:\s*)(components/dev-secrets\.DEVELOPMENT-ONLY\.json)\s*$`)
+)
 
-// renderResources copies the profile's resources into the scratch folder,
-// with this run's app ids in component scopes and, for the development
-// broker, its port. It returns the resource folders of apps and gateway.
-func (s *System) renderResources(brokerAddr string) (map[string][]string, error) {
+// renderResources copies the profile's resources into the scratch folder
+// with this run's app ids in component scopes and this run's topic names,
+// and a copy of the development secrets in which overrides replace values
+// (the development broker's address). It returns the resource folders of
+// the apps and of the gateway.
+func (s *System) renderResources(overrides map[string]string) (map[string][]string, error) {
+	secretsFile := filepath.Join(s.dir, "secrets.json")
+	if err := s.renderSecrets(secretsFile, overrides); err != nil {
+		return nil, err
+	}
 	render := func(name string) (string, error) {
 		src := filepath.Join(s.opts.Root, "components", name)
 		dst := filepath.Join(s.dir, "resources", name)
@@ -265,13 +296,9 @@ func (s *System) renderResources(brokerAddr string) (map[string][]string, error)
 			if err != nil {
 				return "", err
 			}
-			b = scopeLine.ReplaceAllFunc(b, func(m []byte) []byte {
-				sub := scopeLine.FindSubmatch(m)
-				return append(append([]byte{}, sub[1]...), s.AppIDs[string(sub[2])]...)
-			})
-			if brokerAddr != "" {
-				b = bytes.ReplaceAll(b, []byte("127.0.0.1:9092"), []byte(brokerAddr))
-			}
+			b = scopeLine.ReplaceAll(b, []byte("${1}$2-"+s.suffix))
+			b = topicLine.ReplaceAll(b, []byte("${1}$2-"+s.suffix))
+			b = secretsFileLine.ReplaceAll(b, []byte("${1}"+secretsFile))
 			if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
 				return "", err
 			}
@@ -289,6 +316,24 @@ func (s *System) renderResources(brokerAddr string) (map[string][]string, error)
 		}
 	}
 	return out, nil
+}
+
+func (s *System) renderSecrets(dst string, overrides map[string]string) error {
+	b, err := os.ReadFile(filepath.Join(s.opts.Root, "components", "dev-secrets.DEVELOPMENT-ONLY.json"))
+	if err != nil {
+		return err
+	}
+	secrets := map[string]any{}
+	if err := json.Unmarshal(b, &secrets); err != nil {
+		return fmt.Errorf("development secrets: %w", err)
+	}
+	for k, v := range overrides {
+		secrets[k] = v
+	}
+	if b, err = json.Marshal(secrets); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o600)
 }
 
 // launch starts p from the repository root, logging to a file; the process
