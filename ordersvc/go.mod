@@ -3,15 +3,16 @@ module shop/ordersvc
 go 1.26.0
 
 require (
+	github.com/dapr/go-sdk v1.11.0
+	github.com/gorilla/mux v1.8.1
 	github.com/sirupsen/logrus v1.10.2
 	shop/platform v0.0.0
 )
 
 require (
 	github.com/dapr/dapr v1.14.0 // indirect
-	github.com/dapr/go-sdk v1.11.0 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/gorilla/mux v1.8.1 // indirect
 	github.com/rogpeppe/go-internal v1.16.0 // indirect
 	go.opentelemetry.io/otel v1.27.0 // indirect
 	golang.org/x/net v0.26.0 // indirect

@@ -8,6 +8,12 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"shop/ordersvc/internal/inventoryclient"
+	"shop/ordersvc/internal/order"
+	"shop/ordersvc/internal/orderhttp"
+	"shop/ordersvc/internal/orderstore"
+	"shop/ordersvc/internal/payment"
+	"shop/platform/auth"
 	"shop/platform/httpx"
 	"shop/platform/service"
 )
@@ -25,7 +31,23 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 	}
 	defer client.Close()
 
+	payments := payment.NewSimulated(client, cfg.stateStore)
+	publisher := publisherFunc(func(ctx context.Context, event any) error {
+		return client.PublishEvent(ctx, cfg.pubsub, cfg.ordersTopic, event)
+	})
+	svc := order.NewService(orderstore.New(client, cfg.stateStore), inventoryclient.New(client, cfg.inventoryAppID), payments, publisher)
+	verifier := auth.NewVerifier(auth.InvokeKeySource(client, cfg.usersAppID))
+
 	router := httpx.NewRouter()
 	httpx.HandleHealth(router, health.Check)
+	orderhttp.New(svc, payments, verifier, orderhttp.Config{
+		PubSub: cfg.pubsub, OrdersTopic: cfg.ordersTopic, InventoryTopic: cfg.inventoryTopic,
+		SagaTimeout: cfg.sagaTimeout, TimeoutBinding: cfg.timeoutBinding,
+	}).Register(router)
 	return cfg.Serve(ctx, log, router)
 }
+
+// publisherFunc publishes an event-triggered step's outcome.
+type publisherFunc func(ctx context.Context, event any) error
+
+func (f publisherFunc) Publish(ctx context.Context, event any) error { return f(ctx, event) }

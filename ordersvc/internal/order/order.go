@@ -1,0 +1,139 @@
+// Package order is the domain of the order service: orders, their statuses
+// and the rules of the order saga. It knows nothing of Dapr or HTTP; it
+// declares the interfaces it needs (Store, Inventory, Payments, Publisher).
+package order
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Status is where an order is in its life.
+type Status string
+
+// Statuses. pending -> confirmed | rejected | cancelled; confirmed ->
+// cancelled. rejected and cancelled never change.
+const (
+	StatusPending   Status = "pending"
+	StatusConfirmed Status = "confirmed"
+	StatusRejected  Status = "rejected"
+	StatusCancelled Status = "cancelled"
+)
+
+// Reasons recorded in StatusReason.
+const (
+	ReasonPaymentDeclined = "payment_declined"
+	ReasonCustomer        = "cancelled_by_customer"
+	ReasonTimeout         = "saga_timeout"
+	ReasonOutOfStock      = "out_of_stock"
+	ReasonUnknownProduct  = "unknown_product"
+)
+
+// Errors of the domain.
+var (
+	ErrNotFound       = errors.New("order not found")
+	ErrConflict       = errors.New("concurrent update")
+	ErrNotCancellable = errors.New("order cannot be cancelled")
+	// ErrKeyReused is an Idempotency-Key sent again with another request.
+	ErrKeyReused = errors.New("idempotency key already used for a different request")
+)
+
+// Item is one line of an order, priced by the inventory when the order was
+// placed.
+type Item struct {
+	SKU            string `json:"sku"`
+	Quantity       int64  `json:"quantity"`
+	UnitPriceCents int64  `json:"unit_price_cents"`
+}
+
+// Order is a customer's order and where its saga stands.
+type Order struct {
+	ID           string    `json:"id"`
+	UserID       string    `json:"user_id"`
+	Status       Status    `json:"status"`
+	StatusReason string    `json:"status_reason,omitempty"`
+	Items        []Item    `json:"items"`
+	TotalCents   int64     `json:"total_cents"`
+	CardToken    string    `json:"card_token"`
+	RequestHash  string    `json:"request_hash,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Terminal reports whether the saga of o has ended (confirmed orders can
+// still be cancelled, but need nothing more from the saga).
+func (o *Order) Terminal() bool { return o.Status != StatusPending }
+
+// Confirm marks a pending order paid.
+func (o *Order) Confirm(now time.Time) bool {
+	if o.Status != StatusPending {
+		return false
+	}
+	o.Status, o.StatusReason, o.UpdatedAt = StatusConfirmed, "", now
+	return true
+}
+
+// Reject marks a pending order that could not be reserved.
+func (o *Order) Reject(reason string, now time.Time) bool {
+	if o.Status != StatusPending {
+		return false
+	}
+	o.Status, o.StatusReason, o.UpdatedAt = StatusRejected, reason, now
+	return true
+}
+
+// Cancel cancels a pending or confirmed order.
+func (o *Order) Cancel(reason string, now time.Time) error {
+	if o.Status != StatusPending && o.Status != StatusConfirmed {
+		return fmt.Errorf("order %s is %s: %w", o.ID, o.Status, ErrNotCancellable)
+	}
+	o.Status, o.StatusReason, o.UpdatedAt = StatusCancelled, reason, now
+	return nil
+}
+
+// Line is a requested order line, before pricing.
+type Line struct {
+	SKU      string
+	Quantity int64
+}
+
+// Limits of an order.
+const (
+	MaxLines    = 50
+	MaxQuantity = 1000
+)
+
+var skuPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,31}$`)
+
+// FieldError names a bad field of a request.
+type FieldError struct {
+	Field, Detail string
+}
+
+// ValidateLines checks the requested lines: 1 to MaxLines distinct SKUs,
+// each with a quantity from 1 to MaxQuantity.
+func ValidateLines(lines []Line) []FieldError {
+	var errs []FieldError
+	if len(lines) == 0 {
+		return []FieldError{{"items", "must hold at least one line"}}
+	}
+	if len(lines) > MaxLines {
+		return []FieldError{{"items", fmt.Sprintf("must hold at most %d lines", MaxLines)}}
+	}
+	seen := map[string]bool{}
+	for i, l := range lines {
+		switch {
+		case !skuPattern.MatchString(l.SKU):
+			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "must be 2-32 upper-case letters, digits or dashes"})
+		case seen[l.SKU]:
+			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "appears more than once; use one line per sku"})
+		}
+		seen[l.SKU] = true
+		if l.Quantity < 1 || l.Quantity > MaxQuantity {
+			errs = append(errs, FieldError{fmt.Sprintf("items[%d].quantity", i), fmt.Sprintf("must be from 1 to %d", MaxQuantity)})
+		}
+	}
+	return errs
+}

@@ -1,0 +1,304 @@
+// Package orderhttp serves the order API and the order service's event and
+// timer endpoints: routes, JSON in and out, problem details.
+package orderhttp
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"shop/ordersvc/internal/order"
+	"shop/platform/auth"
+	"shop/platform/events"
+	"shop/platform/httpx"
+)
+
+// Page sizes of GET /orders.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// PaymentStatus tells an order's payment status (none, charged, declined,
+// refunded).
+type PaymentStatus interface {
+	Status(ctx context.Context, orderID string) (string, error)
+}
+
+// Config names the pub/sub wiring and the saga timeout.
+type Config struct {
+	PubSub         string
+	OrdersTopic    string
+	InventoryTopic string
+	SagaTimeout    time.Duration
+	TimeoutBinding string // the cron input binding's name, and so its route
+}
+
+// Handler serves the order routes.
+type Handler struct {
+	svc      *order.Service
+	payments PaymentStatus
+	verifier *auth.Verifier
+	cfg      Config
+}
+
+// New returns the order API handler.
+func New(svc *order.Service, payments PaymentStatus, verifier *auth.Verifier, cfg Config) *Handler {
+	return &Handler{svc: svc, payments: payments, verifier: verifier, cfg: cfg}
+}
+
+// Register adds the order routes to r.
+func (h *Handler) Register(r *mux.Router) {
+	authn := func(f http.HandlerFunc) http.Handler { return h.verifier.Authenticate(f) }
+	r.Handle("/orders", authn(h.place)).Methods(http.MethodPost)
+	r.Handle("/orders", authn(h.list)).Methods(http.MethodGet)
+	r.Handle("/orders/{id}", authn(h.get)).Methods(http.MethodGet)
+	r.Handle("/orders/{id}/cancel", authn(h.cancel)).Methods(http.MethodPost)
+	r.HandleFunc("/dapr/subscribe", h.subscribe).Methods(http.MethodGet)
+	r.HandleFunc("/events/inventory", events.Handle(h.onInventory)).Methods(http.MethodPost)
+	r.HandleFunc("/events/orders", events.Handle(h.onOrders)).Methods(http.MethodPost)
+	r.HandleFunc("/"+h.cfg.TimeoutBinding, h.sweep).Methods(http.MethodPost, http.MethodOptions)
+}
+
+type placeJSON struct {
+	Items []struct {
+		SKU      string `json:"sku"`
+		Quantity int64  `json:"quantity"`
+	} `json:"items"`
+	Payment struct {
+		CardToken string `json:"card_token"`
+	} `json:"payment"`
+}
+
+type itemJSON struct {
+	SKU            string `json:"sku"`
+	Quantity       int64  `json:"quantity"`
+	UnitPriceCents int64  `json:"unit_price_cents"`
+}
+
+type orderJSON struct {
+	ID            string     `json:"id"`
+	UserID        string     `json:"user_id"`
+	Status        string     `json:"status"`
+	StatusReason  string     `json:"status_reason"`
+	Items         []itemJSON `json:"items"`
+	TotalCents    int64      `json:"total_cents"`
+	PaymentStatus string     `json:"payment_status,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+func toJSON(o order.Order) orderJSON {
+	out := orderJSON{ID: o.ID, UserID: o.UserID, Status: string(o.Status), StatusReason: o.StatusReason,
+		TotalCents: o.TotalCents, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Items: []itemJSON{}}
+	for _, it := range o.Items {
+		out.Items = append(out.Items, itemJSON(it))
+	}
+	return out
+}
+
+// maxKeyLen bounds the Idempotency-Key header.
+const maxKeyLen = 128
+
+func (h *Handler) place(w http.ResponseWriter, r *http.Request) {
+	claims, _ := auth.FromContext(r.Context())
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > maxKeyLen {
+		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "Idempotency-Key", Detail: "must be at most 128 characters"}))
+		return
+	}
+	var in placeJSON
+	if p := httpx.DecodeJSON(w, r, &in); p != nil {
+		httpx.WriteProblem(w, p)
+		return
+	}
+	req := order.PlaceRequest{UserID: claims.Subject, IdempotencyKey: key, CardToken: in.Payment.CardToken}
+	for _, it := range in.Items {
+		req.Lines = append(req.Lines, order.Line{SKU: it.SKU, Quantity: it.Quantity})
+	}
+	o, err := h.svc.Place(r.Context(), req)
+	var invalid *order.InvalidError
+	switch {
+	case errors.As(err, &invalid):
+		httpx.WriteProblem(w, invalidProblem(invalid))
+		return
+	case errors.Is(err, order.ErrKeyReused):
+		httpx.WriteProblem(w, httpx.NewProblem(http.StatusUnprocessableEntity, "this Idempotency-Key was used for a different order"))
+		return
+	case err != nil:
+		h.unavailable(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/orders/"+o.ID)
+	httpx.WriteJSON(w, http.StatusAccepted, toJSON(o))
+}
+
+func invalidProblem(e *order.InvalidError) *httpx.Problem {
+	fields := make([]httpx.FieldError, len(e.Fields))
+	for i, f := range e.Fields {
+		fields[i] = httpx.FieldError{Field: f.Field, Detail: f.Detail}
+	}
+	return httpx.Invalid(fields...)
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	claims, _ := auth.FromContext(r.Context())
+	q := r.URL.Query()
+	size := DefaultPageSize
+	var bad []httpx.FieldError
+	if v := q.Get("page_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxPageSize {
+			bad = append(bad, httpx.FieldError{Field: "page_size", Detail: "must be a whole number from 1 to " + strconv.Itoa(MaxPageSize)})
+		}
+		size = n
+	}
+	var after string
+	if v := q.Get("page_token"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || len(b) == 0 {
+			bad = append(bad, httpx.FieldError{Field: "page_token", Detail: "is not a token this API returned"})
+		}
+		after = string(b)
+	}
+	if len(bad) > 0 {
+		httpx.WriteProblem(w, httpx.Invalid(bad...))
+		return
+	}
+	userID := claims.Subject
+	if claims.IsAdmin() {
+		userID = ""
+	}
+	orders, next, err := h.svc.List(r.Context(), userID, after, size)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	out := struct {
+		Orders        []orderJSON `json:"orders"`
+		NextPageToken string      `json:"next_page_token,omitempty"`
+	}{Orders: []orderJSON{}}
+	for _, o := range orders {
+		out.Orders = append(out.Orders, toJSON(o))
+	}
+	if next != "" {
+		out.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(next))
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
+	claims, _ := auth.FromContext(r.Context())
+	o, err := h.svc.Get(r.Context(), mux.Vars(r)["id"], claims.Subject, claims.IsAdmin())
+	h.writeOrder(w, r, o, err)
+}
+
+func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
+	claims, _ := auth.FromContext(r.Context())
+	o, err := h.svc.Cancel(r.Context(), mux.Vars(r)["id"], claims.Subject, claims.IsAdmin())
+	if errors.Is(err, order.ErrNotCancellable) {
+		httpx.WriteProblem(w, httpx.NewProblem(http.StatusConflict, "only a pending or confirmed order can be cancelled"))
+		return
+	}
+	h.writeOrder(w, r, o, err)
+}
+
+func (h *Handler) writeOrder(w http.ResponseWriter, r *http.Request, o order.Order, err error) {
+	if errors.Is(err, order.ErrNotFound) {
+		httpx.WriteProblem(w, httpx.NewProblem(http.StatusNotFound, "no such order"))
+		return
+	}
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	out := toJSON(o)
+	if out.PaymentStatus, err = h.payments.Status(r.Context(), o.ID); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.Logger(r.Context()).WithError(err).Error("request failed")
+	w.Header().Set("Retry-After", "1")
+	httpx.WriteProblem(w, httpx.NewProblem(http.StatusServiceUnavailable, "the order service cannot answer now; try again"))
+}
+
+type subscription struct {
+	PubsubName string `json:"pubsubname"`
+	Topic      string `json:"topic"`
+	Route      string `json:"route"`
+}
+
+// subscribe declares the topics ordersvc consumes: inventory outcomes, and
+// its own order.cancelled (to refund).
+func (h *Handler) subscribe(w http.ResponseWriter, _ *http.Request) {
+	httpx.WriteJSON(w, http.StatusOK, []subscription{
+		{PubsubName: h.cfg.PubSub, Topic: h.cfg.InventoryTopic, Route: "/events/inventory"},
+		{PubsubName: h.cfg.PubSub, Topic: h.cfg.OrdersTopic, Route: "/events/orders"},
+	})
+}
+
+func (h *Handler) onInventory(r *http.Request, e events.CloudEvent) error {
+	var ev order.InventoryOutcome
+	if err := e.Decode(&ev); err != nil || ev.OrderID == "" {
+		return errors.Join(events.ErrDrop, err, errors.New("no order id"))
+	}
+	var err error
+	switch ev.Type {
+	case order.TypeInventoryReserved:
+		err = h.svc.OnReserved(r.Context(), ev.OrderID)
+	case order.TypeInventoryRejected:
+		reason := order.ReasonOutOfStock
+		if len(ev.Lines) > 0 && ev.Lines[0].Reason != "" {
+			reason = ev.Lines[0].Reason
+		}
+		err = h.svc.OnRejected(r.Context(), ev.OrderID, reason)
+	default:
+		return nil // a type ordersvc does not act on
+	}
+	if errors.Is(err, order.ErrNotFound) {
+		// Inventory only answers orders it learnt of from order.created,
+		// which commits with the order: this one is not ours.
+		return errors.Join(events.ErrDrop, err)
+	}
+	return err
+}
+
+func (h *Handler) onOrders(r *http.Request, e events.CloudEvent) error {
+	var ev struct {
+		Type    string `json:"type"`
+		OrderID string `json:"order_id"`
+	}
+	if err := e.Decode(&ev); err != nil || ev.OrderID == "" {
+		return errors.Join(events.ErrDrop, err, errors.New("no order id"))
+	}
+	if ev.Type != order.TypeOrderCancelled {
+		return nil
+	}
+	return h.svc.OnCancelled(r.Context(), ev.OrderID)
+}
+
+// sweep is called by the cron input binding: it cancels timed-out orders.
+func (h *Handler) sweep(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	n, err := h.svc.Sweep(r.Context(), h.cfg.SagaTimeout)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	if n > 0 {
+		httpx.Logger(r.Context()).WithField("cancelled", n).Info("saga timeout: pending orders cancelled")
+	}
+	w.WriteHeader(http.StatusOK)
+}
