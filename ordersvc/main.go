@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gorilla/mux"
 	"github.com/sirupsen/logrus"
 
 	"shop/ordersvc/internal/inventoryclient"
@@ -40,11 +41,17 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 
 	router := httpx.NewRouter()
 	httpx.HandleHealth(router, health.Check)
-	orderhttp.New(svc, payments, verifier, orderhttp.Config{
+	routes(router, orderhttp.New(svc, payments, verifier, orderhttp.Config{
 		PubSub: cfg.pubsub, OrdersTopic: cfg.ordersTopic, InventoryTopic: cfg.inventoryTopic,
 		SagaTimeout: cfg.sagaTimeout, TimeoutBinding: cfg.timeoutBinding,
-	}).Register(router)
+	}))
 	return cfg.Serve(ctx, log, router)
+}
+
+// routes registers the API and its document.
+func routes(r *mux.Router, h *orderhttp.Handler) {
+	h.Register(r)
+	handleOpenAPI(r)
 }
 
 // publisherFunc publishes an event-triggered step's outcome.

@@ -260,8 +260,9 @@ func (s *System) daprdArgs(appID string, httpPort, grpcPort, appPort int, config
 
 // Patterns of the resources that renderResources rewrites for a run.
 var (
-	// a scope entry naming one of the system's app ids
-	scopeLine = regexp.MustCompile(`(?m)^(\s*-\s*)(gateway|usersvc|inventorysvc|ordersvc)\s*$`)
+	// a scope entry, or a resiliency target, naming one of the system's app ids
+	scopeLine  = regexp.MustCompile(`(?m)^(\s*-\s*)(gateway|usersvc|inventorysvc|ordersvc)\s*$`)
+	targetLine = regexp.MustCompile(`(?m)^(\s+)(usersvc|inventorysvc|ordersvc):\s*$`)
 	// a topic named in a component (outbox) or a subscription
 	topicLine = regexp.MustCompile(`(?m)^(\s*(?:value|topic):\s*)(orders|inventory|users)\s*$`)
 	// the secret store's file
@@ -297,6 +298,7 @@ func (s *System) renderResources(overrides map[string]string) (map[string][]stri
 				return "", err
 			}
 			b = scopeLine.ReplaceAll(b, []byte("${1}$2-"+s.suffix))
+			b = targetLine.ReplaceAll(b, []byte("${1}$2-"+s.suffix+":"))
 			b = topicLine.ReplaceAll(b, []byte("${1}$2-"+s.suffix))
 			b = secretsFileLine.ReplaceAll(b, []byte("${1}"+secretsFile))
 			if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
