@@ -36,7 +36,7 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 	publisher := publisherFunc(func(ctx context.Context, event any) error {
 		return client.PublishEvent(ctx, cfg.pubsub, cfg.ordersTopic, event)
 	})
-	svc := order.NewService(orderstore.New(client, cfg.stateStore), inventoryclient.New(client, cfg.inventoryAppID), payments, publisher)
+	svc := order.NewService(orderstore.New(client, cfg.stateStore), inventoryclient.New(client, cfg.inventoryAppID), payments, publisher, nil)
 	verifier := auth.NewVerifier(auth.InvokeKeySource(client, cfg.usersAppID))
 
 	router := httpx.NewRouter()

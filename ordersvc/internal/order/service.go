@@ -68,8 +68,11 @@ type Service struct {
 }
 
 // NewService returns the order service.
-func NewService(store Store, inventory Inventory, payments Payments, publisher Publisher) *Service {
-	return &Service{store: store, inventory: inventory, payments: payments, publisher: publisher, now: func() time.Time { return time.Now().UTC() }}
+func NewService(store Store, inventory Inventory, payments Payments, publisher Publisher, now func() time.Time) *Service {
+	if now == nil {
+		now = func() time.Time { return time.Now().UTC() }
+	}
+	return &Service{store: store, inventory: inventory, payments: payments, publisher: publisher, now: now}
 }
 
 // PlaceRequest is a customer's new order.
@@ -279,7 +282,7 @@ func (s *Service) Sweep(ctx context.Context, timeout time.Duration) (int, error)
 		if errors.Is(err, ErrNotFound) {
 			// Indexed but never created (a crash in between); keep it a
 			// while in case the create is still under way.
-			if t, ok := idTime(id); ok && s.now().Sub(t) > 2*timeout {
+			if t, ok := IDTime(id); ok && s.now().Sub(t) > 2*timeout {
 				done = append(done, id)
 			}
 			continue
@@ -316,8 +319,8 @@ func (s *Service) Sweep(ctx context.Context, timeout time.Duration) (int, error)
 	return cancelled, nil
 }
 
-// idTime reads the creation time out of an order id from NewID.
-func idTime(id string) (time.Time, bool) {
+// IDTime reads the creation time out of an order id from NewID.
+func IDTime(id string) (time.Time, bool) {
 	var ms int64
 	if len(id) < 13 {
 		return time.Time{}, false

@@ -1,175 +1,33 @@
-package order
+package order_test
 
 import (
 	"context"
 	"errors"
+	"shop/ordersvc/internal/order"
+	"shop/ordersvc/internal/order/ordertest"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 )
 
-// fakeStore keeps orders in memory, with the semantics of orderstore.
-type fakeStore struct {
-	mu      sync.Mutex
-	orders  map[string]Order
-	claims  map[string][2]string
-	pending []string
-	outbox  []any // events committed with writes
-}
-
-func newFakeStore() *fakeStore {
-	return &fakeStore{orders: map[string]Order{}, claims: map[string][2]string{}}
-}
-
-func (f *fakeStore) Get(_ context.Context, id string) (Order, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	o, ok := f.orders[id]
-	if !ok {
-		return Order{}, ErrNotFound
-	}
-	return o, nil
-}
-
-func (f *fakeStore) Create(_ context.Context, o Order, event any) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.orders[o.ID]; ok {
-		return ErrConflict
-	}
-	f.orders[o.ID] = o
-	f.outbox = append(f.outbox, event)
-	return nil
-}
-
-func (f *fakeStore) Update(_ context.Context, id string, fn func(*Order) (any, error)) (Order, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	o, ok := f.orders[id]
-	if !ok {
-		return Order{}, ErrNotFound
-	}
-	event, err := fn(&o)
-	if errors.Is(err, ErrUnchanged) {
-		return f.orders[id], nil
-	}
-	if err != nil {
-		return Order{}, err
-	}
-	f.orders[id] = o
-	if event != nil {
-		f.outbox = append(f.outbox, event)
-	}
-	return o, nil
-}
-
-func (f *fakeStore) ClaimKey(_ context.Context, userID, key, orderID, hash string) (string, string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	k := userID + "/" + key
-	if c, ok := f.claims[k]; ok {
-		return c[0], c[1], nil
-	}
-	f.claims[k] = [2]string{orderID, hash}
-	return orderID, hash, nil
-}
-
-func (f *fakeStore) Index(_ context.Context, o Order) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !slices.Contains(f.pending, o.ID) {
-		f.pending = append(f.pending, o.ID)
-	}
-	return nil
-}
-
-func (f *fakeStore) List(context.Context, string, string, int) ([]Order, string, error) {
-	return nil, "", nil
-}
-
-func (f *fakeStore) Pending(context.Context) ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.pending), nil
-}
-
-func (f *fakeStore) Unpend(_ context.Context, ids []string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.pending = slices.DeleteFunc(f.pending, func(id string) bool { return slices.Contains(ids, id) })
-	return nil
-}
-
-type fakeInventory map[string]int64
-
-func (f fakeInventory) Prices(_ context.Context, skus []string) (map[string]int64, []string, error) {
-	prices := map[string]int64{}
-	var missing []string
-	for _, s := range skus {
-		if p, ok := f[s]; ok {
-			prices[s] = p
-		} else {
-			missing = append(missing, s)
-		}
-	}
-	return prices, missing, nil
-}
-
-type fakePayments struct {
-	charges map[string]bool // order id -> approved
-	refunds map[string]int
-	calls   int
-}
-
-func newFakePayments() *fakePayments {
-	return &fakePayments{charges: map[string]bool{}, refunds: map[string]int{}}
-}
-
-func (p *fakePayments) KnownToken(t string) bool { return t == "tok_visa" || t == "tok_decline" }
-
-func (p *fakePayments) Charge(_ context.Context, id, token string, _ int64) (bool, error) {
-	p.calls++
-	if approved, ok := p.charges[id]; ok {
-		return approved, nil
-	}
-	p.charges[id] = token == "tok_visa"
-	return p.charges[id], nil
-}
-
-func (p *fakePayments) Refund(_ context.Context, id string) error {
-	if p.charges[id] && p.refunds[id] == 0 {
-		p.refunds[id]++
-	}
-	return nil
-}
-
-type fakePublisher struct{ events []any }
-
-func (p *fakePublisher) Publish(_ context.Context, e any) error {
-	p.events = append(p.events, e)
-	return nil
-}
-
 type fixture struct {
-	svc   *Service
-	store *fakeStore
-	pay   *fakePayments
-	pub   *fakePublisher
+	svc   *order.Service
+	store *ordertest.Store
+	pay   *ordertest.Payments
+	pub   *ordertest.Publisher
 	now   time.Time
 }
 
 func newFixture() *fixture {
-	f := &fixture{store: newFakeStore(), pay: newFakePayments(), pub: &fakePublisher{}, now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-	f.svc = NewService(f.store, fakeInventory{"BOOK": 1000, "MUG": 250}, f.pay, f.pub)
-	f.svc.now = func() time.Time { return f.now }
+	f := &fixture{store: ordertest.NewStore(), pay: ordertest.NewPayments(), pub: &ordertest.Publisher{}, now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	f.svc = order.NewService(f.store, ordertest.Inventory{"BOOK": 1000, "MUG": 250}, f.pay, f.pub, func() time.Time { return f.now })
 	return f
 }
 
-func (f *fixture) place(t *testing.T, token, key string) Order {
+func (f *fixture) place(t *testing.T, token, key string) order.Order {
 	t.Helper()
-	o, err := f.svc.Place(context.Background(), PlaceRequest{UserID: "u1", IdempotencyKey: key, CardToken: token,
-		Lines: []Line{{"BOOK", 2}, {"MUG", 1}}})
+	o, err := f.svc.Place(context.Background(), order.PlaceRequest{UserID: "u1", IdempotencyKey: key, CardToken: token,
+		Lines: []order.Line{{"BOOK", 2}, {"MUG", 1}}})
 	if err != nil {
 		t.Fatalf("Place() = %v", err)
 	}
@@ -179,40 +37,40 @@ func (f *fixture) place(t *testing.T, token, key string) Order {
 func TestPlacePricesAndStartsTheSaga(t *testing.T) {
 	f := newFixture()
 	o := f.place(t, "tok_visa", "")
-	if o.Status != StatusPending || o.TotalCents != 2*1000+250 || o.Items[0].UnitPriceCents != 1000 {
+	if o.Status != order.StatusPending || o.TotalCents != 2*1000+250 || o.Items[0].UnitPriceCents != 1000 {
 		t.Errorf("Place() = %+v; want pending, priced by the inventory, total 2250", o)
 	}
-	if len(f.store.outbox) != 1 {
-		t.Fatalf("outbox = %v; want one order.created", f.store.outbox)
+	if len(f.store.Outbox) != 1 {
+		t.Fatalf("outbox = %v; want one order.created", f.store.Outbox)
 	}
-	if ev, ok := f.store.outbox[0].(Created); !ok || ev.OrderID != o.ID || ev.Type != TypeOrderCreated {
-		t.Errorf("outbox event = %+v; want order.created of %s", f.store.outbox[0], o.ID)
+	if ev, ok := f.store.Outbox[0].(order.Created); !ok || ev.OrderID != o.ID || ev.Type != order.TypeOrderCreated {
+		t.Errorf("outbox event = %+v; want order.created of %s", f.store.Outbox[0], o.ID)
 	}
 }
 
 func TestPlaceRejectsBadRequests(t *testing.T) {
 	tests := []struct {
 		name  string
-		req   PlaceRequest
+		req   order.PlaceRequest
 		field string
 	}{
-		{"no lines", PlaceRequest{CardToken: "tok_visa"}, "items"},
-		{"zero quantity", PlaceRequest{CardToken: "tok_visa", Lines: []Line{{"BOOK", 0}}}, "items[0].quantity"},
-		{"huge quantity", PlaceRequest{CardToken: "tok_visa", Lines: []Line{{"BOOK", 1_000_000_000}}}, "items[0].quantity"},
-		{"duplicate sku", PlaceRequest{CardToken: "tok_visa", Lines: []Line{{"BOOK", 1}, {"BOOK", 1}}}, "items[1].sku"},
-		{"bad sku", PlaceRequest{CardToken: "tok_visa", Lines: []Line{{"book", 1}}}, "items[0].sku"},
-		{"unknown sku", PlaceRequest{CardToken: "tok_visa", Lines: []Line{{"NOPE", 1}}}, "items[0].sku"},
-		{"unknown card", PlaceRequest{CardToken: "tok_x", Lines: []Line{{"BOOK", 1}}}, "payment.card_token"},
+		{"no lines", order.PlaceRequest{CardToken: "tok_visa"}, "items"},
+		{"zero quantity", order.PlaceRequest{CardToken: "tok_visa", Lines: []order.Line{{"BOOK", 0}}}, "items[0].quantity"},
+		{"huge quantity", order.PlaceRequest{CardToken: "tok_visa", Lines: []order.Line{{"BOOK", 1_000_000_000}}}, "items[0].quantity"},
+		{"duplicate sku", order.PlaceRequest{CardToken: "tok_visa", Lines: []order.Line{{"BOOK", 1}, {"BOOK", 1}}}, "items[1].sku"},
+		{"bad sku", order.PlaceRequest{CardToken: "tok_visa", Lines: []order.Line{{"book", 1}}}, "items[0].sku"},
+		{"unknown sku", order.PlaceRequest{CardToken: "tok_visa", Lines: []order.Line{{"NOPE", 1}}}, "items[0].sku"},
+		{"unknown card", order.PlaceRequest{CardToken: "tok_x", Lines: []order.Line{{"BOOK", 1}}}, "payment.card_token"},
 	}
 	for _, tt := range tests {
 		f := newFixture()
 		_, err := f.svc.Place(context.Background(), tt.req)
-		var invalid *InvalidError
-		if !errors.As(err, &invalid) || !slices.ContainsFunc(invalid.Fields, func(e FieldError) bool { return e.Field == tt.field }) {
+		var invalid *order.InvalidError
+		if !errors.As(err, &invalid) || !slices.ContainsFunc(invalid.Fields, func(e order.FieldError) bool { return e.Field == tt.field }) {
 			t.Errorf("%s: Place() = %v; want an invalid %s", tt.name, err, tt.field)
 		}
-		if len(f.store.orders) != 0 || len(f.store.outbox) != 0 {
-			t.Errorf("%s: a rejected request stored %d orders and %d events", tt.name, len(f.store.orders), len(f.store.outbox))
+		if len(f.store.Orders) != 0 || len(f.store.Outbox) != 0 {
+			t.Errorf("%s: a rejected request stored %d orders and %d events", tt.name, len(f.store.Orders), len(f.store.Outbox))
 		}
 	}
 }
@@ -221,16 +79,16 @@ func TestPlaceIsIdempotentPerKey(t *testing.T) {
 	f := newFixture()
 	first := f.place(t, "tok_visa", "k1")
 	again := f.place(t, "tok_visa", "k1")
-	if again.ID != first.ID || len(f.store.orders) != 1 || len(f.store.outbox) != 1 {
-		t.Errorf("same key twice: ids %s, %s with %d orders, %d events; want one order", first.ID, again.ID, len(f.store.orders), len(f.store.outbox))
+	if again.ID != first.ID || len(f.store.Orders) != 1 || len(f.store.Outbox) != 1 {
+		t.Errorf("same key twice: ids %s, %s with %d orders, %d events; want one order", first.ID, again.ID, len(f.store.Orders), len(f.store.Outbox))
 	}
 	other := f.place(t, "tok_visa", "k2")
 	if other.ID == first.ID {
 		t.Error("another key returned the same order")
 	}
-	_, err := f.svc.Place(context.Background(), PlaceRequest{UserID: "u1", IdempotencyKey: "k1", CardToken: "tok_visa", Lines: []Line{{"MUG", 5}}})
-	if !errors.Is(err, ErrKeyReused) {
-		t.Errorf("same key, other request: Place() = %v; want ErrKeyReused", err)
+	_, err := f.svc.Place(context.Background(), order.PlaceRequest{UserID: "u1", IdempotencyKey: "k1", CardToken: "tok_visa", Lines: []order.Line{{"MUG", 5}}})
+	if !errors.Is(err, order.ErrKeyReused) {
+		t.Errorf("same key, other request: Place() = %v; want order.ErrKeyReused", err)
 	}
 }
 
@@ -240,20 +98,22 @@ func TestSagaSteps(t *testing.T) {
 		token      string
 		before     func(f *fixture, id string)
 		step       func(f *fixture, id string) error
-		wantStatus Status
+		wantStatus order.Status
 		wantReason string
 		wantEvent  string
 		refunded   bool
 	}{
 		{name: "reserved, card approved", token: "tok_visa",
 			step:       func(f *fixture, id string) error { return f.svc.OnReserved(context.Background(), id) },
-			wantStatus: StatusConfirmed, wantEvent: TypeOrderConfirmed},
+			wantStatus: order.StatusConfirmed, wantEvent: order.TypeOrderConfirmed},
 		{name: "reserved, card declined", token: "tok_decline",
 			step:       func(f *fixture, id string) error { return f.svc.OnReserved(context.Background(), id) },
-			wantStatus: StatusCancelled, wantReason: ReasonPaymentDeclined, wantEvent: TypeOrderCancelled},
+			wantStatus: order.StatusCancelled, wantReason: order.ReasonPaymentDeclined, wantEvent: order.TypeOrderCancelled},
 		{name: "rejected", token: "tok_visa",
-			step:       func(f *fixture, id string) error { return f.svc.OnRejected(context.Background(), id, ReasonOutOfStock) },
-			wantStatus: StatusRejected, wantReason: ReasonOutOfStock},
+			step: func(f *fixture, id string) error {
+				return f.svc.OnRejected(context.Background(), id, order.ReasonOutOfStock)
+			},
+			wantStatus: order.StatusRejected, wantReason: order.ReasonOutOfStock},
 		{name: "reserved after the customer cancelled", token: "tok_visa",
 			before: func(f *fixture, id string) {
 				if _, err := f.svc.Cancel(context.Background(), id, "u1", false); err != nil {
@@ -261,7 +121,7 @@ func TestSagaSteps(t *testing.T) {
 				}
 			},
 			step:       func(f *fixture, id string) error { return f.svc.OnReserved(context.Background(), id) },
-			wantStatus: StatusCancelled, wantReason: ReasonCustomer, wantEvent: TypeOrderCancelled},
+			wantStatus: order.StatusCancelled, wantReason: order.ReasonCustomer, wantEvent: order.TypeOrderCancelled},
 		{name: "reserved delivered twice", token: "tok_visa",
 			before: func(f *fixture, id string) {
 				if err := f.svc.OnReserved(context.Background(), id); err != nil {
@@ -269,15 +129,17 @@ func TestSagaSteps(t *testing.T) {
 				}
 			},
 			step:       func(f *fixture, id string) error { return f.svc.OnReserved(context.Background(), id) },
-			wantStatus: StatusConfirmed, wantEvent: TypeOrderConfirmed},
+			wantStatus: order.StatusConfirmed, wantEvent: order.TypeOrderConfirmed},
 		{name: "rejected after confirmed changes nothing", token: "tok_visa",
 			before: func(f *fixture, id string) {
 				if err := f.svc.OnReserved(context.Background(), id); err != nil {
 					panic(err)
 				}
 			},
-			step:       func(f *fixture, id string) error { return f.svc.OnRejected(context.Background(), id, ReasonOutOfStock) },
-			wantStatus: StatusConfirmed, wantEvent: TypeOrderConfirmed},
+			step: func(f *fixture, id string) error {
+				return f.svc.OnRejected(context.Background(), id, order.ReasonOutOfStock)
+			},
+			wantStatus: order.StatusConfirmed, wantEvent: order.TypeOrderConfirmed},
 	}
 	for _, tt := range tests {
 		f := newFixture()
@@ -289,28 +151,28 @@ func TestSagaSteps(t *testing.T) {
 			t.Errorf("%s: step = %v", tt.name, err)
 			continue
 		}
-		got := f.store.orders[o.ID]
+		got := f.store.Orders[o.ID]
 		if got.Status != tt.wantStatus || got.StatusReason != tt.wantReason {
 			t.Errorf("%s: order is %s (%s); want %s (%s)", tt.name, got.Status, got.StatusReason, tt.wantStatus, tt.wantReason)
 		}
 		if tt.wantEvent != "" {
-			if n := len(f.pub.events); n == 0 || eventType(f.pub.events[n-1]) != tt.wantEvent {
-				t.Errorf("%s: published %v; want %s last", tt.name, f.pub.events, tt.wantEvent)
+			if n := len(f.pub.Events); n == 0 || eventType(f.pub.Events[n-1]) != tt.wantEvent {
+				t.Errorf("%s: published %v; want %s last", tt.name, f.pub.Events, tt.wantEvent)
 			}
 		}
-		if len(f.pay.charges) > 1 {
-			t.Errorf("%s: %d charges; want at most one per order", tt.name, len(f.pay.charges))
+		if len(f.pay.Charges) > 1 {
+			t.Errorf("%s: %d charges; want at most one per order", tt.name, len(f.pay.Charges))
 		}
 	}
 }
 
 func eventType(e any) string {
 	switch e := e.(type) {
-	case Confirmed:
+	case order.Confirmed:
 		return e.Type
-	case Cancelled:
+	case order.Cancelled:
 		return e.Type
-	case Created:
+	case order.Created:
 		return e.Type
 	}
 	return ""
@@ -319,27 +181,27 @@ func eventType(e any) string {
 func TestCancel(t *testing.T) {
 	f := newFixture()
 	o := f.place(t, "tok_visa", "")
-	if _, err := f.svc.Cancel(context.Background(), o.ID, "someone-else", false); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Cancel(another user's order) = %v; want ErrNotFound", err)
+	if _, err := f.svc.Cancel(context.Background(), o.ID, "someone-else", false); !errors.Is(err, order.ErrNotFound) {
+		t.Errorf("Cancel(another user's order) = %v; want order.ErrNotFound", err)
 	}
 	if err := f.svc.OnReserved(context.Background(), o.ID); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.svc.Cancel(context.Background(), o.ID, "u1", false)
-	if err != nil || got.Status != StatusCancelled {
+	if err != nil || got.Status != order.StatusCancelled {
 		t.Fatalf("Cancel(confirmed) = %+v, %v; want cancelled", got, err)
 	}
-	if ev, ok := f.store.outbox[len(f.store.outbox)-1].(Cancelled); !ok || ev.OrderID != o.ID {
-		t.Errorf("outbox = %v; want order.cancelled last", f.store.outbox)
+	if ev, ok := f.store.Outbox[len(f.store.Outbox)-1].(order.Cancelled); !ok || ev.OrderID != o.ID {
+		t.Errorf("outbox = %v; want order.cancelled last", f.store.Outbox)
 	}
-	if err := f.svc.OnCancelled(context.Background(), o.ID); err != nil || f.pay.refunds[o.ID] != 1 {
-		t.Errorf("OnCancelled() = %v with %d refunds; want one refund", err, f.pay.refunds[o.ID])
+	if err := f.svc.OnCancelled(context.Background(), o.ID); err != nil || f.pay.Refunds[o.ID] != 1 {
+		t.Errorf("OnCancelled() = %v with %d refunds; want one refund", err, f.pay.Refunds[o.ID])
 	}
-	if err := f.svc.OnCancelled(context.Background(), o.ID); err != nil || f.pay.refunds[o.ID] != 1 {
-		t.Errorf("OnCancelled() twice: %d refunds; want still one", f.pay.refunds[o.ID])
+	if err := f.svc.OnCancelled(context.Background(), o.ID); err != nil || f.pay.Refunds[o.ID] != 1 {
+		t.Errorf("OnCancelled() twice: %d refunds; want still one", f.pay.Refunds[o.ID])
 	}
-	if _, err := f.svc.Cancel(context.Background(), o.ID, "u1", false); !errors.Is(err, ErrNotCancellable) {
-		t.Errorf("Cancel(cancelled) = %v; want ErrNotCancellable", err)
+	if _, err := f.svc.Cancel(context.Background(), o.ID, "u1", false); !errors.Is(err, order.ErrNotCancellable) {
+		t.Errorf("Cancel(cancelled) = %v; want order.ErrNotCancellable", err)
 	}
 }
 
@@ -349,31 +211,31 @@ func TestSweepCancelsTimedOutOrders(t *testing.T) {
 	f.now = f.now.Add(time.Minute)
 	fresh := f.place(t, "tok_visa", "")
 	done := f.place(t, "tok_visa", "")
-	if err := f.svc.OnRejected(context.Background(), done.ID, ReasonOutOfStock); err != nil {
+	if err := f.svc.OnRejected(context.Background(), done.ID, order.ReasonOutOfStock); err != nil {
 		t.Fatal(err)
 	}
 	n, err := f.svc.Sweep(context.Background(), 30*time.Second)
 	if err != nil || n != 1 {
 		t.Fatalf("Sweep() = %d, %v; want 1 cancelled", n, err)
 	}
-	if got := f.store.orders[old.ID]; got.Status != StatusCancelled || got.StatusReason != ReasonTimeout {
+	if got := f.store.Orders[old.ID]; got.Status != order.StatusCancelled || got.StatusReason != order.ReasonTimeout {
 		t.Errorf("old order is %s (%s); want cancelled by timeout", got.Status, got.StatusReason)
 	}
-	if got := f.store.orders[fresh.ID]; got.Status != StatusPending {
+	if got := f.store.Orders[fresh.ID]; got.Status != order.StatusPending {
 		t.Errorf("fresh order is %s; want still pending", got.Status)
 	}
-	if !slices.Equal(f.store.pending, []string{fresh.ID}) {
-		t.Errorf("pending index = %v; want only the fresh order", f.store.pending)
+	if !slices.Equal(f.store.PendingIDs, []string{fresh.ID}) {
+		t.Errorf("pending index = %v; want only the fresh order", f.store.PendingIDs)
 	}
 }
 
 func TestNewIDSortsByTime(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	a, b := NewID(t0), NewID(t0.Add(time.Millisecond))
+	a, b := order.NewID(t0), order.NewID(t0.Add(time.Millisecond))
 	if !(a < b) {
-		t.Errorf("NewID: %s !< %s", a, b)
+		t.Errorf("order.NewID: %s !< %s", a, b)
 	}
-	if got, ok := idTime(a); !ok || !got.Equal(t0) {
-		t.Errorf("idTime(%s) = %v, %v; want %v", a, got, ok, t0)
+	if got, ok := order.IDTime(a); !ok || !got.Equal(t0) {
+		t.Errorf("order.IDTime(%s) = %v, %v; want %v", a, got, ok, t0)
 	}
 }
