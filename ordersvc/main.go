@@ -15,6 +15,7 @@ import (
 	"shop/ordersvc/internal/orderstore"
 	"shop/ordersvc/internal/payment"
 	"shop/platform/auth"
+	"shop/platform/events"
 	"shop/platform/httpx"
 	"shop/platform/service"
 )
@@ -41,7 +42,7 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 
 	router := httpx.NewRouter()
 	httpx.HandleHealth(router, health.Check)
-	routes(router, orderhttp.New(svc, payments, verifier, orderhttp.Config{
+	routes(router, orderhttp.New(svc, payments, verifier, events.NewDeadLetters(client, cfg.stateStore), orderhttp.Config{
 		PubSub: cfg.pubsub, OrdersTopic: cfg.ordersTopic, InventoryTopic: cfg.inventoryTopic,
 		SagaTimeout: cfg.sagaTimeout, TimeoutBinding: cfg.timeoutBinding,
 	}))

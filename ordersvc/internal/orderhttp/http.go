@@ -41,15 +41,16 @@ type Config struct {
 
 // Handler serves the order routes.
 type Handler struct {
-	svc      *order.Service
-	payments PaymentStatus
-	verifier *auth.Verifier
-	cfg      Config
+	svc         *order.Service
+	payments    PaymentStatus
+	verifier    *auth.Verifier
+	deadLetters *events.DeadLetters
+	cfg         Config
 }
 
 // New returns the order API handler.
-func New(svc *order.Service, payments PaymentStatus, verifier *auth.Verifier, cfg Config) *Handler {
-	return &Handler{svc: svc, payments: payments, verifier: verifier, cfg: cfg}
+func New(svc *order.Service, payments PaymentStatus, verifier *auth.Verifier, deadLetters *events.DeadLetters, cfg Config) *Handler {
+	return &Handler{svc: svc, payments: payments, verifier: verifier, deadLetters: deadLetters, cfg: cfg}
 }
 
 // Register adds the order routes to r.
@@ -62,6 +63,8 @@ func (h *Handler) Register(r *mux.Router) {
 	r.HandleFunc("/dapr/subscribe", h.subscribe).Methods(http.MethodGet)
 	r.HandleFunc("/events/inventory", events.Handle(h.onInventory)).Methods(http.MethodPost)
 	r.HandleFunc("/events/orders", events.Handle(h.onOrders)).Methods(http.MethodPost)
+	r.HandleFunc("/events/dead-letters", h.deadLetters.Handler()).Methods(http.MethodPost)
+	r.Handle("/dead-letters", h.verifier.Authenticate(auth.RequireAdmin(http.HandlerFunc(h.deadLetters.ServeList)))).Methods(http.MethodGet)
 	r.HandleFunc("/"+h.cfg.TimeoutBinding, h.sweep).Methods(http.MethodPost, http.MethodOptions)
 }
 
@@ -232,18 +235,26 @@ func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error)
 }
 
 type subscription struct {
-	PubsubName string `json:"pubsubname"`
-	Topic      string `json:"topic"`
-	Route      string `json:"route"`
+	PubsubName      string `json:"pubsubname"`
+	Topic           string `json:"topic"`
+	Route           string `json:"route"`
+	DeadLetterTopic string `json:"deadLetterTopic,omitempty"`
 }
 
-// subscribe declares the topics ordersvc consumes: inventory outcomes, and
-// its own order.cancelled (to refund).
+// subscribe declares the topics ordersvc consumes: inventory outcomes, its
+// own order.cancelled (to refund), and the dead letters of both.
 func (h *Handler) subscribe(w http.ResponseWriter, _ *http.Request) {
-	httpx.WriteJSON(w, http.StatusOK, []subscription{
+	subs := []subscription{
 		{PubsubName: h.cfg.PubSub, Topic: h.cfg.InventoryTopic, Route: "/events/inventory"},
 		{PubsubName: h.cfg.PubSub, Topic: h.cfg.OrdersTopic, Route: "/events/orders"},
-	})
+	}
+	for i := range subs {
+		subs[i].DeadLetterTopic = events.DeadLetterTopic(subs[i].Topic)
+	}
+	for _, s := range subs[:2] {
+		subs = append(subs, subscription{PubsubName: h.cfg.PubSub, Topic: s.DeadLetterTopic, Route: "/events/dead-letters"})
+	}
+	httpx.WriteJSON(w, http.StatusOK, subs)
 }
 
 func (h *Handler) onInventory(r *http.Request, e events.CloudEvent) error {

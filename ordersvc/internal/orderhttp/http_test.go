@@ -15,6 +15,7 @@ import (
 	"shop/ordersvc/internal/order"
 	"shop/ordersvc/internal/order/ordertest"
 	"shop/platform/auth"
+	"shop/platform/events"
 	"shop/platform/httpx"
 )
 
@@ -39,7 +40,7 @@ func newEnv(t *testing.T) *env {
 	store := ordertest.NewStore()
 	svc := order.NewService(store, ordertest.Inventory{"BOOK": 1000}, ordertest.NewPayments(), &ordertest.Publisher{}, nil)
 	r := httpx.NewRouter()
-	New(svc, paymentStatus{}, verifier, Config{PubSub: "pubsub", OrdersTopic: "orders", InventoryTopic: "inventory", SagaTimeout: time.Minute, TimeoutBinding: "saga-timeout"}).Register(r)
+	New(svc, paymentStatus{}, verifier, events.NewDeadLetters(nil, "s"), Config{PubSub: "pubsub", OrdersTopic: "orders", InventoryTopic: "inventory", SagaTimeout: time.Minute, TimeoutBinding: "saga-timeout"}).Register(r)
 	return &env{router: r, store: store, token: func(sub, role string) string {
 		now := time.Now()
 		tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"sub": sub, "role": role, "iss": auth.Issuer, "aud": auth.Audience,
