@@ -516,3 +516,6 @@ func freePort() int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// Profile is the components profile the system runs on.
+func (s *System) Profile() string { return s.opts.Profile }
