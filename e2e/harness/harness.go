@@ -65,13 +65,14 @@ type System struct {
 }
 
 type process struct {
-	name string
-	cmd  *exec.Cmd
-	args []string
-	env  []string
-	log  string
-	done chan struct{}
-	port int // the port that answers when it is up (health checks)
+	name     string
+	grpcPort int // a sidecar's gRPC API port
+	cmd      *exec.Cmd
+	args     []string
+	env      []string
+	log      string
+	done     chan struct{}
+	port     int // the port that answers when it is up (health checks)
 }
 
 // Start builds the services and starts a system for opts.Profile. On error
@@ -106,17 +107,27 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	if _, err := os.Stat(filepath.Join(opts.Root, "components", opts.Profile)); err != nil {
 		return nil, fmt.Errorf("unknown profile %q: no folder components/%s", opts.Profile, opts.Profile)
 	}
-	dir, err := os.MkdirTemp("", "shop-e2e-")
-	if err != nil {
-		return nil, err
-	}
-	s := &System{opts: opts, dir: dir, procs: map[string]*process{}, AppIDs: map[string]string{}}
-	if err := s.start(ctx); err != nil {
-		logs := s.Logs()
+	// Free ports are picked before the processes bind them, so another
+	// program can take one in between; a start that fails is tried again
+	// with new ports.
+	var errs []error
+	for attempt := 0; attempt < 3; attempt++ {
+		dir, err := os.MkdirTemp("", "shop-e2e-")
+		if err != nil {
+			return nil, err
+		}
+		s := &System{opts: opts, dir: dir, procs: map[string]*process{}, AppIDs: map[string]string{}}
+		err = s.start(ctx)
+		if err == nil {
+			return s, nil
+		}
+		errs = append(errs, fmt.Errorf("attempt %d: %w\n%s", attempt+1, err, s.Logs()))
 		s.Stop()
-		return nil, fmt.Errorf("%w\n%s", err, logs)
+		if ctx.Err() != nil {
+			break
+		}
 	}
-	return s, nil
+	return nil, errors.Join(errs...)
 }
 
 func findRoot() (string, error) {
@@ -175,7 +186,7 @@ func (s *System) start(ctx context.Context) error {
 	config := filepath.Join(s.opts.Root, "components", "config", "app.yaml")
 	for _, svc := range Services {
 		appPort, httpPort, grpcPort := freePort(), freePort(), freePort()
-		if err := s.launch(&process{name: svc + "-dapr", port: httpPort, args: s.daprdArgs(s.AppIDs[svc], httpPort, grpcPort, appPort, config, resources["app"])}); err != nil {
+		if err := s.launch(&process{name: svc + "-dapr", port: httpPort, grpcPort: grpcPort, args: s.daprdArgs(s.AppIDs[svc], httpPort, grpcPort, appPort, config, resources["app"])}); err != nil {
 			return err
 		}
 		env := append([]string{
@@ -441,7 +452,7 @@ func (s *System) Restart(ctx context.Context, name string) error {
 	if !ok {
 		return fmt.Errorf("no process %q", name)
 	}
-	if err := s.launch(&process{name: old.name, args: old.args, env: old.env, port: old.port}); err != nil {
+	if err := s.launch(&process{name: old.name, args: old.args, env: old.env, port: old.port, grpcPort: old.grpcPort}); err != nil {
 		return err
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d/readyz", old.port)
@@ -519,3 +530,12 @@ func freePort() int {
 
 // Profile is the components profile the system runs on.
 func (s *System) Profile() string { return s.opts.Profile }
+
+// SidecarGRPC is the gRPC API address of a service's sidecar. It is for the
+// store contract tests, which check what the services rely on from the
+// profile's state stores; scenarios go through the gateway.
+func (s *System) SidecarGRPC(svc string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprintf("127.0.0.1:%d", s.procs[svc+"-dapr"].grpcPort)
+}

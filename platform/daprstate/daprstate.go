@@ -14,11 +14,12 @@ import (
 // ETag no longer matches, or to a first write (no ETag, first-write
 // concurrency) of a key that already exists.
 //
-// Measured on daprd 1.14.4: in-memory answers Aborted ("item already exists",
-// "possible etag mismatch"); Redis answers Internal ("failed to set key") for
-// an insert that lost, and InvalidArgument for a malformed ETag; PostgreSQL
-// answers Aborted/FailedPrecondition with "etag mismatch"; transactions wrap
-// the same messages.
+// Measured on daprd 1.14.4 (e2e/contract_test.go checks it on every
+// profile): in-memory answers Aborted ("item already exists", "possible etag
+// mismatch"); Redis answers Internal ("failed to set key") for an insert that
+// lost, and InvalidArgument for a malformed ETag; PostgreSQL answers Internal
+// "no item was updated" for an insert that lost and Aborted for a stale ETag;
+// transactions wrap the same messages.
 func IsConflict(err error) bool {
 	if err == nil {
 		return false
@@ -29,7 +30,7 @@ func IsConflict(err error) bool {
 		return true
 	}
 	msg := strings.ToLower(err.Error())
-	for _, s := range []string{"etag mismatch", "etag", "already exists", "failed to set key", "duplicate key"} {
+	for _, s := range []string{"etag mismatch", "etag", "already exists", "failed to set key", "duplicate key", "no item was updated"} {
 		if strings.Contains(msg, s) {
 			return true
 		}

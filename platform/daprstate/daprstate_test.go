@@ -20,6 +20,7 @@ func TestIsConflict(t *testing.T) {
 		{"in-memory etag", status.Error(codes.Aborted, "possible etag mismatch. error from state store: etag mismatch"), true},
 		{"redis insert", status.Error(codes.Internal, "failed saving state in state store statestore: failed to set key k: ERR"), true},
 		{"redis bad etag", status.Error(codes.InvalidArgument, "failed saving state: invalid etag value: strconv.ParseInt"), true},
+		{"postgres insert", status.Error(codes.Internal, "failed saving state in state store orders-state: no item was updated"), true},
 		{"wrapped", fmt.Errorf("save: %w", status.Error(codes.Aborted, "x")), true},
 		{"unavailable", status.Error(codes.Unavailable, "connection refused"), false},
 		{"plain", errors.New("timeout"), false},

@@ -263,7 +263,17 @@ func (s *Service) OnRejected(ctx context.Context, orderID, reason string) error 
 }
 
 // OnCancelled refunds the payment of a cancelled order, if it was charged.
+// It checks the order first: on a store without transaction rollback
+// (Redis), an outbox write that lost its ETag race can still publish its
+// event, so an order.cancelled may arrive for an order that is not.
 func (s *Service) OnCancelled(ctx context.Context, orderID string) error {
+	o, err := s.store.Get(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	if o.Status != StatusCancelled {
+		return nil
+	}
 	return s.payments.Refund(ctx, orderID)
 }
 

@@ -239,3 +239,15 @@ func TestNewIDSortsByTime(t *testing.T) {
 		t.Errorf("order.IDTime(%s) = %v, %v; want %v", a, got, ok, t0)
 	}
 }
+
+func TestOnCancelledRefundsOnlyCancelledOrders(t *testing.T) {
+	f := newFixture()
+	o := f.place(t, "tok_visa", "")
+	if err := f.svc.OnReserved(context.Background(), o.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A stray order.cancelled for a confirmed order refunds nothing.
+	if err := f.svc.OnCancelled(context.Background(), o.ID); err != nil || f.pay.Refunds[o.ID] != 0 {
+		t.Errorf("OnCancelled(confirmed) = %v with %d refunds; want none", err, f.pay.Refunds[o.ID])
+	}
+}
