@@ -10,6 +10,7 @@ require (
 	github.com/sirupsen/logrus v1.10.2
 	golang.org/x/crypto v0.24.0
 	google.golang.org/grpc v1.65.0
+	gopkg.in/yaml.v3 v3.0.1
 	shop/platform v0.0.0
 )
 
@@ -22,7 +23,6 @@ require (
 	golang.org/x/text v0.16.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
 
 replace shop/platform => ../platform

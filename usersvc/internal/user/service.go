@@ -109,8 +109,12 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (Use
 	return u, nil
 }
 
-// Get returns the account with id.
+// Get returns the account with id. An id this service cannot have issued
+// is ErrNotFound without asking the store.
 func (s *Service) Get(ctx context.Context, id string) (User, error) {
+	if uuid.Validate(id) != nil {
+		return User{}, fmt.Errorf("user %q: %w", id, ErrNotFound)
+	}
 	return s.store.Get(ctx, id)
 }
 

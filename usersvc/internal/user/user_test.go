@@ -294,3 +294,20 @@ func TestEnsureAdminRejectsBadSecrets(t *testing.T) {
 		t.Error("a bad admin secret created an account")
 	}
 }
+
+func TestGet(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ann, _ := f.svc.Register(ctx, "ann@example.com", "secret-password", "Ann")
+	if u, err := f.svc.Get(ctx, ann.ID); err != nil || u.ID != ann.ID {
+		t.Errorf("Get(%s) = %+v, %v; want Ann", ann.ID, u, err)
+	}
+	// Ids this service never issues are not looked up (a Dapr key may not
+	// contain "||").
+	f.store.Err = errors.New("store must not be called")
+	for _, id := range []string{"", "a||b", "../x", "00000000-0000-4000-8000-00000000000"} {
+		if _, err := f.svc.Get(ctx, id); !errors.Is(err, user.ErrNotFound) {
+			t.Errorf("Get(%q) = %v; want ErrNotFound", id, err)
+		}
+	}
+}
