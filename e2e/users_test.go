@@ -509,6 +509,30 @@ func TestOpenAPIIsServed(t *testing.T) {
 	}
 }
 
+// A restart of usersvc bootstraps the admin again from the secret store:
+// the existing admin (and every account) is left as it was. The state lives
+// in the sidecar, which keeps running.
+func TestAdminBootstrapIsIdempotentAcrossRestarts(t *testing.T) {
+	customerID, _ := newCustomer(t)
+	before := checkUser(t, "admin GET /users/me", do(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(adminToken(t))}), http.StatusOK)
+
+	if err := sys.Kill("usersvc"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.Restart(context.Background(), "usersvc"); err != nil {
+		t.Fatal(err)
+	}
+	s := devSecrets(t)
+	after := checkUser(t, "admin GET /users/me after a restart", do(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(login(t, s.AdminEmail, s.AdminPassword))}), http.StatusOK)
+	if after != before {
+		t.Errorf("admin after a restart = %+v; want the same account %+v", after, before)
+	}
+	// The admin email stays taken, by that one account.
+	resp := do(t, harness.Request{Method: http.MethodPost, Path: "/users", Body: map[string]string{"email": strings.ToUpper(s.AdminEmail), "password": testPassword, "name": "Mallory"}})
+	checkProblem(t, "register the admin email", resp, http.StatusConflict, "email")
+	checkUser(t, "admin reads a customer after a restart", do(t, harness.Request{Method: http.MethodGet, Path: "/users/" + customerID, Header: bearer(adminToken(t))}), http.StatusOK)
+}
+
 // The gateway's rate limit (components/gateway/ratelimit.yaml, per client
 // address) is what slows down password guessing. Hammer the login: some
 // attempts get 429, none a 5xx. Last in the file: the limit is per second,
