@@ -89,7 +89,12 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (Use
 	if password == "" || len(password) > MaxPasswordBytes {
 		return User{}, ErrInvalidCredentials
 	}
-	u, err := s.store.GetByEmail(ctx, NormalizeEmail(email))
+	var u User
+	err := ErrNotFound
+	// An email no account can have is not looked up, but costs the same.
+	if email = NormalizeEmail(email); email != "" && len(email) <= MaxEmailLen {
+		u, err = s.store.GetByEmail(ctx, email)
+	}
 	if errors.Is(err, ErrNotFound) {
 		if _, err := s.hasher.Verify(ctx, password, s.dummyHash); err != nil {
 			return User{}, fmt.Errorf("dummy verify: %w", err)

@@ -184,6 +184,7 @@ func TestAuthenticate(t *testing.T) {
 		{"unknown email", "bob@example.com", "secret-password"},
 		{"empty password", "ann@example.com", ""},
 		{"oversized password", "ann@example.com", strings.Repeat("p", 129)},
+		{"oversized email", strings.Repeat("a", 300) + "@example.com", "secret-password"},
 	}
 	for _, tt := range tests {
 		before := f.hasher.verifies.Load()
@@ -191,7 +192,7 @@ func TestAuthenticate(t *testing.T) {
 			t.Errorf("Authenticate(%s) = %v; want ErrInvalidCredentials", tt.name, err)
 		}
 		// Unknown email and wrong password cost one hash each: same time.
-		if tt.name == "wrong password" || tt.name == "unknown email" {
+		if tt.name == "wrong password" || tt.name == "unknown email" || tt.name == "oversized email" {
 			if n := f.hasher.verifies.Load() - before; n != 1 {
 				t.Errorf("Authenticate(%s) verified %d hashes; want 1", tt.name, n)
 			}
