@@ -25,8 +25,8 @@ import (
 
 // Helpers other test files use to get users and tokens.
 
-// testPassword is the password of the accounts tests create.
-const testPassword = "correct horse battery"
+// customerPassword is the password of the accounts tests create.
+const customerPassword = "correct horse battery"
 
 var emailSeq atomic.Int64
 
@@ -51,7 +51,7 @@ func registerUser(t *testing.T, email, password, name string) (userID string) {
 	if resp.Status != http.StatusCreated {
 		t.Fatalf("POST /users %s = %d %s; want 201", email, resp.Status, resp.Body)
 	}
-	var u userJSON
+	var u userResponse
 	if err := resp.JSON(&u); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func login(t *testing.T, email, password string) (token string) {
 	if resp.Status != http.StatusOK {
 		t.Fatalf("POST /auth/token %s = %d %s; want 200", email, resp.Status, resp.Body)
 	}
-	var tok tokenJSON
+	var tok tokenResponse
 	if err := resp.JSON(&tok); err != nil {
 		t.Fatal(err)
 	}
@@ -86,8 +86,8 @@ func login(t *testing.T, email, password string) (token string) {
 func newCustomer(t *testing.T) (userID, token string) {
 	t.Helper()
 	email := uniqueEmail("customer")
-	userID = registerUser(t, email, testPassword, "Test Customer")
-	return userID, login(t, email, testPassword)
+	userID = registerUser(t, email, customerPassword, "Test Customer")
+	return userID, login(t, email, customerPassword)
 }
 
 var adminTokens struct {
@@ -109,7 +109,7 @@ func adminToken(t *testing.T) string {
 	return adminTokens.token
 }
 
-type secrets struct {
+type devSecretsFile struct {
 	SigningKey    string `json:"jwt-signing-key"`
 	AdminEmail    string `json:"admin-email"`
 	AdminPassword string `json:"admin-password"`
@@ -117,20 +117,20 @@ type secrets struct {
 
 // devSecrets reads components/dev-secrets.DEVELOPMENT-ONLY.json: the tests
 // are a client that knows the development secrets.
-func devSecrets(t *testing.T) secrets {
+func devSecrets(t *testing.T) devSecretsFile {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "components", "dev-secrets.DEVELOPMENT-ONLY.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s secrets
+	var s devSecretsFile
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-type userJSON struct {
+type userResponse struct {
 	ID        string    `json:"id"`
 	Email     string    `json:"email"`
 	Name      string    `json:"name"`
@@ -138,13 +138,13 @@ type userJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-type tokenJSON struct {
+type tokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int    `json:"expires_in"`
 }
 
-func do(t *testing.T, req harness.Request) *harness.Response {
+func callUsers(t *testing.T, req harness.Request) *harness.Response {
 	t.Helper()
 	if req.Service == "" {
 		req.Service = "usersvc"
@@ -158,9 +158,9 @@ func do(t *testing.T, req harness.Request) *harness.Response {
 
 // checkUser asserts a 2xx answer holding exactly the public fields of an
 // account, and returns it.
-func checkUser(t *testing.T, what string, resp *harness.Response, status int) userJSON {
+func checkUserBody(t *testing.T, what string, resp *harness.Response, status int) userResponse {
 	t.Helper()
-	var u userJSON
+	var u userResponse
 	if resp.Status != status {
 		t.Fatalf("%s = %d %s; want %d", what, resp.Status, resp.Body, status)
 	}
@@ -187,9 +187,9 @@ func checkUser(t *testing.T, what string, resp *harness.Response, status int) us
 
 func TestRegisterAndReadProfile(t *testing.T) {
 	email := uniqueEmail("Ann.Example")
-	resp := do(t, harness.Request{Method: http.MethodPost, Path: "/users",
-		Body: map[string]string{"email": "  " + strings.ToUpper(email) + " ", "password": testPassword, "name": "  Ann Example "}})
-	u := checkUser(t, "POST /users", resp, http.StatusCreated)
+	resp := callUsers(t, harness.Request{Method: http.MethodPost, Path: "/users",
+		Body: map[string]string{"email": "  " + strings.ToUpper(email) + " ", "password": customerPassword, "name": "  Ann Example "}})
+	u := checkUserBody(t, "POST /users", resp, http.StatusCreated)
 	if u.Email != strings.ToLower(email) || u.Name != "Ann Example" || u.Role != "customer" || time.Since(u.CreatedAt) > time.Minute {
 		t.Errorf("POST /users = %+v; want a customer with the email in lower case, the trimmed name, created now", u)
 	}
@@ -197,9 +197,9 @@ func TestRegisterAndReadProfile(t *testing.T) {
 		t.Errorf("Location = %q; want /users/%s", loc, u.ID)
 	}
 
-	token := login(t, email, testPassword)
-	me := checkUser(t, "GET /users/me", do(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(token)}), http.StatusOK)
-	byID := checkUser(t, "GET /users/{id}", do(t, harness.Request{Method: http.MethodGet, Path: "/users/" + u.ID, Header: bearer(token)}), http.StatusOK)
+	token := login(t, email, customerPassword)
+	me := checkUserBody(t, "GET /users/me", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(token)}), http.StatusOK)
+	byID := checkUserBody(t, "GET /users/{id}", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/" + u.ID, Header: bearer(token)}), http.StatusOK)
 	if me != u || byID != u {
 		t.Errorf("GET /users/me = %+v, GET /users/%s = %+v; want the registered %+v", me, u.ID, byID, u)
 	}
@@ -207,14 +207,14 @@ func TestRegisterAndReadProfile(t *testing.T) {
 
 func TestRegisterDuplicateEmailInAnyCase(t *testing.T) {
 	email := uniqueEmail("dup")
-	registerUser(t, email, testPassword, "First")
+	registerUser(t, email, customerPassword, "First")
 	for _, variant := range []string{email, strings.ToUpper(email), " " + strings.ToUpper(email[:1]) + email[1:] + " "} {
-		resp := do(t, harness.Request{Method: http.MethodPost, Path: "/users",
+		resp := callUsers(t, harness.Request{Method: http.MethodPost, Path: "/users",
 			Body: map[string]string{"email": variant, "password": "another password", "name": "Second"}})
 		checkProblem(t, fmt.Sprintf("POST /users %q", variant), resp, http.StatusConflict, "email")
 	}
 	// The first account is intact: its password still logs in.
-	login(t, email, testPassword)
+	login(t, email, customerPassword)
 }
 
 func TestRegisterRejectsBadInput(t *testing.T) {
@@ -228,41 +228,41 @@ func TestRegisterRejectsBadInput(t *testing.T) {
 		status int
 		field  string
 	}{
-		{"invalid email", body("not-an-email", testPassword, "Ann"), 400, "email"},
-		{"email with display name", body("Ann <"+email+">", testPassword, "Ann"), 400, "email"},
-		{"email too long", body(strings.Repeat("a", 250)+"@example.com", testPassword, "Ann"), 400, "email"},
+		{"invalid email", body("not-an-email", customerPassword, "Ann"), 400, "email"},
+		{"email with display name", body("Ann <"+email+">", customerPassword, "Ann"), 400, "email"},
+		{"email too long", body(strings.Repeat("a", 250)+"@example.com", customerPassword, "Ann"), 400, "email"},
 		{"short password", body(email, "1234567", "Ann"), 400, "password"},
 		{"password over 128 bytes", body(email, strings.Repeat("p", 129), "Ann"), 400, "password"},
-		{"empty name", body(email, testPassword, "   "), 400, "name"},
-		{"name too long", body(email, testPassword, strings.Repeat("n", 101)), 400, "name"},
-		{"unknown field", map[string]string{"email": email, "password": testPassword, "name": "Ann", "role": "admin"}, 400, "role"},
+		{"empty name", body(email, customerPassword, "   "), 400, "name"},
+		{"name too long", body(email, customerPassword, strings.Repeat("n", 101)), 400, "name"},
+		{"unknown field", map[string]string{"email": email, "password": customerPassword, "name": "Ann", "role": "admin"}, 400, "role"},
 		{"wrong type", map[string]any{"email": email, "password": 12345678, "name": "Ann"}, 400, "password"},
 		{"not JSON", "{\"email\":", 400, ""},
-		{"oversized body", body(email, testPassword, strings.Repeat("n", 1<<20)), 413, ""},
+		{"oversized body", body(email, customerPassword, strings.Repeat("n", 1<<20)), 413, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := do(t, harness.Request{Method: http.MethodPost, Path: "/users", Body: tt.body})
+			resp := callUsers(t, harness.Request{Method: http.MethodPost, Path: "/users", Body: tt.body})
 			checkProblem(t, "POST /users ("+tt.name+")", resp, tt.status, tt.field)
 		})
 	}
 	// None of them created the account.
-	resp := do(t, harness.Request{Method: http.MethodPost, Path: "/auth/token", Body: map[string]string{"email": email, "password": testPassword}})
+	resp := callUsers(t, harness.Request{Method: http.MethodPost, Path: "/auth/token", Body: map[string]string{"email": email, "password": customerPassword}})
 	checkProblem(t, "login after rejected registrations", resp, http.StatusUnauthorized, "")
 }
 
 func TestLogin(t *testing.T) {
 	email := uniqueEmail("login")
-	id := registerUser(t, email, testPassword, "Login Test")
+	id := registerUser(t, email, customerPassword, "Login Test")
 
-	resp := do(t, harness.Request{Method: http.MethodPost, Path: "/auth/token", Body: map[string]string{"email": strings.ToUpper(email), "password": testPassword}})
+	resp := callUsers(t, harness.Request{Method: http.MethodPost, Path: "/auth/token", Body: map[string]string{"email": strings.ToUpper(email), "password": customerPassword}})
 	if resp.Status != http.StatusOK {
 		t.Fatalf("POST /auth/token = %d %s; want 200", resp.Status, resp.Body)
 	}
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("token response Cache-Control = %q; want no-store", cc)
 	}
-	var tok tokenJSON
+	var tok tokenResponse
 	if err := resp.JSON(&tok); err != nil {
 		t.Fatal(err)
 	}
@@ -275,21 +275,21 @@ func TestLogin(t *testing.T) {
 		t.Errorf("token claims = %v; want sub %s, role customer, iss usersvc", claims, id)
 	}
 
-	wrong := do(t, harness.Request{Method: http.MethodPost, Path: "/auth/token", Body: map[string]string{"email": email, "password": "wrong password"}})
-	unknown := do(t, harness.Request{Method: http.MethodPost, Path: "/auth/token", Body: map[string]string{"email": uniqueEmail("nobody"), "password": testPassword}})
+	wrong := callUsers(t, harness.Request{Method: http.MethodPost, Path: "/auth/token", Body: map[string]string{"email": email, "password": "wrong password"}})
+	unknown := callUsers(t, harness.Request{Method: http.MethodPost, Path: "/auth/token", Body: map[string]string{"email": uniqueEmail("nobody"), "password": customerPassword}})
 	checkProblem(t, "login with a wrong password", wrong, http.StatusUnauthorized, "")
 	checkProblem(t, "login with an unknown email", unknown, http.StatusUnauthorized, "")
 	if string(wrong.Body) != string(unknown.Body) {
 		t.Errorf("wrong password answers %s, unknown email %s; want one identical answer", wrong.Body, unknown.Body)
 	}
-	checkProblem(t, "login without a password", do(t, harness.Request{Method: http.MethodPost, Path: "/auth/token", Body: map[string]string{"email": email}}), http.StatusBadRequest, "password")
+	checkProblem(t, "login without a password", callUsers(t, harness.Request{Method: http.MethodPost, Path: "/auth/token", Body: map[string]string{"email": email}}), http.StatusBadRequest, "password")
 }
 
 // verifyWithJWKS checks token's signature with the key usersvc publishes
 // and returns its claims.
 func verifyWithJWKS(t *testing.T, token string) jwt.MapClaims {
 	t.Helper()
-	resp := do(t, harness.Request{Method: http.MethodGet, Path: "/.well-known/jwks.json"})
+	resp := callUsers(t, harness.Request{Method: http.MethodGet, Path: "/.well-known/jwks.json"})
 	var jwks struct {
 		Keys []struct{ Kid, X string } `json:"keys"`
 	}
@@ -314,7 +314,7 @@ func verifyWithJWKS(t *testing.T, token string) jwt.MapClaims {
 
 // forge signs claims with the development signing key (which a client of a
 // development system can read) and the key id usersvc publishes.
-func forge(t *testing.T, method jwt.SigningMethod, claims jwt.MapClaims) string {
+func forgeToken(t *testing.T, method jwt.SigningMethod, claims jwt.MapClaims) string {
 	t.Helper()
 	block, _ := pem.Decode([]byte(devSecrets(t).SigningKey))
 	if block == nil {
@@ -325,7 +325,7 @@ func forge(t *testing.T, method jwt.SigningMethod, claims jwt.MapClaims) string 
 		t.Fatal(err)
 	}
 	priv := key.(ed25519.PrivateKey)
-	resp := do(t, harness.Request{Method: http.MethodGet, Path: "/.well-known/jwks.json"})
+	resp := callUsers(t, harness.Request{Method: http.MethodGet, Path: "/.well-known/jwks.json"})
 	var jwks struct {
 		Keys []struct{ Kid, X string } `json:"keys"`
 	}
@@ -367,23 +367,23 @@ func TestUsersMeRefusesBadTokens(t *testing.T) {
 		status int
 	}{
 		{"valid", bearer(valid), 200},
-		{"forged with the right key and claims", bearer(forge(t, jwt.SigningMethodEdDSA, claims(func(jwt.MapClaims) {}))), 200},
+		{"forged with the right key and claims", bearer(forgeToken(t, jwt.SigningMethodEdDSA, claims(func(jwt.MapClaims) {}))), 200},
 		{"missing", nil, 401},
 		{"not bearer", http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}, 401},
 		{"garbage", bearer("not.a.token"), 401},
-		{"expired", bearer(forge(t, jwt.SigningMethodEdDSA, claims(func(c jwt.MapClaims) {
+		{"expired", bearer(forgeToken(t, jwt.SigningMethodEdDSA, claims(func(c jwt.MapClaims) {
 			c["iat"], c["exp"] = now.Add(-time.Hour).Unix(), now.Add(-30*time.Minute).Unix()
 		}))), 401},
-		{"wrong audience", bearer(forge(t, jwt.SigningMethodEdDSA, claims(func(c jwt.MapClaims) { c["aud"] = "another-shop" }))), 401},
-		{"wrong issuer", bearer(forge(t, jwt.SigningMethodEdDSA, claims(func(c jwt.MapClaims) { c["iss"] = "evil" }))), 401},
-		{"alg none", bearer(forge(t, jwt.SigningMethodNone, claims(func(jwt.MapClaims) {}))), 401},
+		{"wrong audience", bearer(forgeToken(t, jwt.SigningMethodEdDSA, claims(func(c jwt.MapClaims) { c["aud"] = "another-shop" }))), 401},
+		{"wrong issuer", bearer(forgeToken(t, jwt.SigningMethodEdDSA, claims(func(c jwt.MapClaims) { c["iss"] = "evil" }))), 401},
+		{"alg none", bearer(forgeToken(t, jwt.SigningMethodNone, claims(func(jwt.MapClaims) {}))), 401},
 		{"tampered", bearer(tampered), 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := do(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: tt.header})
+			resp := callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: tt.header})
 			if tt.status == 200 {
-				if u := checkUser(t, "GET /users/me", resp, 200); u.ID != id {
+				if u := checkUserBody(t, "GET /users/me", resp, 200); u.ID != id {
 					t.Errorf("GET /users/me = %+v; want user %s", u, id)
 				}
 				return
@@ -401,23 +401,23 @@ func TestUserVisibility(t *testing.T) {
 	bobID, _ := newCustomer(t)
 	const unknown = "00000000-0000-4000-8000-000000000000"
 
-	another := do(t, harness.Request{Method: http.MethodGet, Path: "/users/" + bobID, Header: bearer(annToken)})
+	another := callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/" + bobID, Header: bearer(annToken)})
 	checkProblem(t, "customer reads another customer", another, http.StatusNotFound, "")
-	missing := do(t, harness.Request{Method: http.MethodGet, Path: "/users/" + unknown, Header: bearer(annToken)})
+	missing := callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/" + unknown, Header: bearer(annToken)})
 	checkProblem(t, "customer reads an unknown id", missing, http.StatusNotFound, "")
 	if string(another.Body) != string(missing.Body) {
 		t.Errorf("another account answers %s, a missing one %s; want the same, revealing nothing", another.Body, missing.Body)
 	}
 
 	admin := adminToken(t)
-	if u := checkUser(t, "admin reads a customer", do(t, harness.Request{Method: http.MethodGet, Path: "/users/" + bobID, Header: bearer(admin)}), http.StatusOK); u.ID != bobID {
+	if u := checkUserBody(t, "admin reads a customer", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/" + bobID, Header: bearer(admin)}), http.StatusOK); u.ID != bobID {
 		t.Errorf("admin GET /users/%s = %+v", bobID, u)
 	}
-	if u := checkUser(t, "admin reads another customer", do(t, harness.Request{Method: http.MethodGet, Path: "/users/" + annID, Header: bearer(admin)}), http.StatusOK); u.ID != annID {
+	if u := checkUserBody(t, "admin reads another customer", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/" + annID, Header: bearer(admin)}), http.StatusOK); u.ID != annID {
 		t.Errorf("admin GET /users/%s = %+v", annID, u)
 	}
-	checkProblem(t, "admin reads an unknown id", do(t, harness.Request{Method: http.MethodGet, Path: "/users/" + unknown, Header: bearer(admin)}), http.StatusNotFound, "")
-	me := checkUser(t, "admin GET /users/me", do(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(admin)}), http.StatusOK)
+	checkProblem(t, "admin reads an unknown id", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/" + unknown, Header: bearer(admin)}), http.StatusNotFound, "")
+	me := checkUserBody(t, "admin GET /users/me", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(admin)}), http.StatusOK)
 	if me.Role != "admin" || me.Email != devSecrets(t).AdminEmail {
 		t.Errorf("admin GET /users/me = %+v; want the bootstrapped admin", me)
 	}
@@ -425,11 +425,11 @@ func TestUserVisibility(t *testing.T) {
 
 func TestPatchMe(t *testing.T) {
 	id, token := newCustomer(t)
-	resp := do(t, harness.Request{Method: http.MethodPatch, Path: "/users/me", Header: bearer(token), Body: map[string]string{"name": "  Renamed Customer "}})
-	if u := checkUser(t, "PATCH /users/me", resp, http.StatusOK); u.Name != "Renamed Customer" || u.ID != id {
+	resp := callUsers(t, harness.Request{Method: http.MethodPatch, Path: "/users/me", Header: bearer(token), Body: map[string]string{"name": "  Renamed Customer "}})
+	if u := checkUserBody(t, "PATCH /users/me", resp, http.StatusOK); u.Name != "Renamed Customer" || u.ID != id {
 		t.Errorf("PATCH /users/me = %+v; want the new trimmed name", u)
 	}
-	if u := checkUser(t, "GET /users/me", do(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(token)}), http.StatusOK); u.Name != "Renamed Customer" {
+	if u := checkUserBody(t, "GET /users/me", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(token)}), http.StatusOK); u.Name != "Renamed Customer" {
 		t.Errorf("GET /users/me after PATCH = %+v; want the new name stored", u)
 	}
 	tests := []struct {
@@ -444,11 +444,11 @@ func TestPatchMe(t *testing.T) {
 		{"password", map[string]string{"password": "new password 123"}, "password"},
 	}
 	for _, tt := range tests {
-		resp := do(t, harness.Request{Method: http.MethodPatch, Path: "/users/me", Header: bearer(token), Body: tt.body})
+		resp := callUsers(t, harness.Request{Method: http.MethodPatch, Path: "/users/me", Header: bearer(token), Body: tt.body})
 		checkProblem(t, "PATCH /users/me ("+tt.name+")", resp, http.StatusBadRequest, tt.field)
 	}
-	checkProblem(t, "PATCH /users/me without a token", do(t, harness.Request{Method: http.MethodPatch, Path: "/users/me", Body: map[string]string{"name": "X"}}), http.StatusUnauthorized, "")
-	if u := checkUser(t, "GET /users/me", do(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(token)}), http.StatusOK); u.Name != "Renamed Customer" || u.Role != "customer" {
+	checkProblem(t, "PATCH /users/me without a token", callUsers(t, harness.Request{Method: http.MethodPatch, Path: "/users/me", Body: map[string]string{"name": "X"}}), http.StatusUnauthorized, "")
+	if u := checkUserBody(t, "GET /users/me", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(token)}), http.StatusOK); u.Name != "Renamed Customer" || u.Role != "customer" {
 		t.Errorf("after refused PATCHes GET /users/me = %+v; want nothing changed", u)
 	}
 }
@@ -497,13 +497,13 @@ func TestConcurrentRegistrationsOfOneEmail(t *testing.T) {
 		t.Fatalf("%d conflicts and winner %d; want exactly one 201 and %d 409s", conflicts, winner, n-1)
 	}
 	token := login(t, email, fmt.Sprintf("password of racer %d", winner))
-	if u := checkUser(t, "GET /users/me", do(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(token)}), http.StatusOK); u.Name != fmt.Sprintf("Racer %d", winner) {
+	if u := checkUserBody(t, "GET /users/me", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(token)}), http.StatusOK); u.Name != fmt.Sprintf("Racer %d", winner) {
 		t.Errorf("the account is %+v; want racer %d's", u, winner)
 	}
 }
 
 func TestOpenAPIIsServed(t *testing.T) {
-	resp := do(t, harness.Request{Method: http.MethodGet, Path: "/openapi.yaml"})
+	resp := callUsers(t, harness.Request{Method: http.MethodGet, Path: "/openapi.yaml"})
 	if resp.Status != http.StatusOK || !strings.Contains(string(resp.Body), "openapi: 3.") || !strings.Contains(string(resp.Body), "/auth/token") {
 		t.Errorf("GET /openapi.yaml = %d %.80s; want the OpenAPI document", resp.Status, resp.Body)
 	}
@@ -514,7 +514,7 @@ func TestOpenAPIIsServed(t *testing.T) {
 // in the sidecar, which keeps running.
 func TestAdminBootstrapIsIdempotentAcrossRestarts(t *testing.T) {
 	customerID, _ := newCustomer(t)
-	before := checkUser(t, "admin GET /users/me", do(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(adminToken(t))}), http.StatusOK)
+	before := checkUserBody(t, "admin GET /users/me", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(adminToken(t))}), http.StatusOK)
 
 	if err := sys.Kill("usersvc"); err != nil {
 		t.Fatal(err)
@@ -523,14 +523,14 @@ func TestAdminBootstrapIsIdempotentAcrossRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := devSecrets(t)
-	after := checkUser(t, "admin GET /users/me after a restart", do(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(login(t, s.AdminEmail, s.AdminPassword))}), http.StatusOK)
+	after := checkUserBody(t, "admin GET /users/me after a restart", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(login(t, s.AdminEmail, s.AdminPassword))}), http.StatusOK)
 	if after != before {
 		t.Errorf("admin after a restart = %+v; want the same account %+v", after, before)
 	}
 	// The admin email stays taken, by that one account.
-	resp := do(t, harness.Request{Method: http.MethodPost, Path: "/users", Body: map[string]string{"email": strings.ToUpper(s.AdminEmail), "password": testPassword, "name": "Mallory"}})
+	resp := callUsers(t, harness.Request{Method: http.MethodPost, Path: "/users", Body: map[string]string{"email": strings.ToUpper(s.AdminEmail), "password": customerPassword, "name": "Mallory"}})
 	checkProblem(t, "register the admin email", resp, http.StatusConflict, "email")
-	checkUser(t, "admin reads a customer after a restart", do(t, harness.Request{Method: http.MethodGet, Path: "/users/" + customerID, Header: bearer(adminToken(t))}), http.StatusOK)
+	checkUserBody(t, "admin reads a customer after a restart", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/" + customerID, Header: bearer(adminToken(t))}), http.StatusOK)
 }
 
 // The gateway's rate limit (components/gateway/ratelimit.yaml, per client
@@ -596,7 +596,7 @@ func TestLoginIsRateLimitedAtTheGateway(t *testing.T) {
 func BenchmarkLogin(b *testing.B) {
 	email := uniqueEmail("bench")
 	resp, err := sys.Do(context.Background(), harness.Request{Method: http.MethodPost, Service: "usersvc", Path: "/users",
-		Body: map[string]string{"email": email, "password": testPassword, "name": "Bench"}})
+		Body: map[string]string{"email": email, "password": customerPassword, "name": "Bench"}})
 	if err != nil || resp.Status != http.StatusCreated {
 		b.Fatalf("register: %v %v", err, resp)
 	}
@@ -605,7 +605,7 @@ func BenchmarkLogin(b *testing.B) {
 	for range b.N {
 		start := time.Now()
 		resp, err := sys.Do(context.Background(), harness.Request{Method: http.MethodPost, Service: "usersvc", Path: "/auth/token",
-			Body: map[string]string{"email": email, "password": testPassword}})
+			Body: map[string]string{"email": email, "password": customerPassword}})
 		durations = append(durations, time.Since(start))
 		if err != nil || resp.Status != http.StatusOK {
 			b.Fatalf("login: %v %v", err, resp)
