@@ -97,12 +97,13 @@ var adminTokens struct {
 }
 
 // adminToken logs in the bootstrapped admin (credentials from the
-// development secrets file) and returns its token, reused for a few minutes.
+// development secrets file) and returns its token, reused for a minute
+// (well within TOKEN_TTL).
 func adminToken(t *testing.T) string {
 	t.Helper()
 	adminTokens.Lock()
 	defer adminTokens.Unlock()
-	if adminTokens.token == "" || time.Since(adminTokens.issued) > 5*time.Minute {
+	if adminTokens.token == "" || time.Since(adminTokens.issued) > time.Minute {
 		s := devSecrets(t)
 		adminTokens.token, adminTokens.issued = login(t, s.AdminEmail, s.AdminPassword), time.Now()
 	}
