@@ -4,15 +4,31 @@ package main
 
 import (
 	"context"
+	_ "embed"
+	"errors"
 	"fmt"
+	"net/http"
 
+	dapr "github.com/dapr/go-sdk/client"
+	"github.com/gorilla/mux"
 	"github.com/sirupsen/logrus"
 
+	"shop/platform/auth"
 	"shop/platform/httpx"
 	"shop/platform/service"
+	"shop/usersvc/internal/password"
 	"shop/usersvc/internal/token"
+	"shop/usersvc/internal/user"
+	"shop/usersvc/internal/userevents"
 	"shop/usersvc/internal/userhttp"
+	"shop/usersvc/internal/userstore"
 )
+
+// openAPI documents every route of the service; a test holds it to the
+// router.
+//
+//go:embed openapi.yaml
+var openAPI []byte
 
 func main() { service.Main("usersvc", run) }
 
@@ -27,17 +43,82 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 	}
 	defer client.Close()
 
-	secret, err := client.GetSecret(ctx, cfg.secretStore, cfg.signingKey, nil)
+	keyPEM, err := secret(ctx, client, cfg.secretStore, cfg.signingKey)
 	if err != nil {
-		return fmt.Errorf("read secret %s from %s: %w", cfg.signingKey, cfg.secretStore, err)
+		return err
 	}
-	signer, err := token.ParsePrivateKey([]byte(secret[cfg.signingKey]))
+	signer, err := token.ParsePrivateKey([]byte(keyPEM))
 	if err != nil {
 		return fmt.Errorf("secret %s: %w", cfg.signingKey, err)
 	}
 
+	svc, err := user.NewService(ctx,
+		userstore.New(client, cfg.stateStore),
+		password.NewHasher(password.OWASP, cfg.hashesAtOnce),
+		userevents.New(client, cfg.pubsub))
+	if err != nil {
+		return err
+	}
+	if err := bootstrapAdmin(ctx, log, client, cfg, svc); err != nil {
+		return err
+	}
+
+	h := userhttp.New(svc, signer, auth.NewVerifier(signer.KeySource()), cfg.tokenTTL)
+	return cfg.Serve(ctx, log, newRouter(h, health.Check))
+}
+
+// newRouter is every route of the service.
+func newRouter(h *userhttp.Handler, ready func(context.Context) error) *mux.Router {
 	router := httpx.NewRouter()
-	httpx.HandleHealth(router, health.Check)
-	userhttp.New(signer).Register(router)
-	return cfg.Serve(ctx, log, router)
+	httpx.HandleHealth(router, ready)
+	router.HandleFunc("/openapi.yaml", serveOpenAPI).Methods(http.MethodGet)
+	h.Register(router)
+	return router
+}
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(openAPI)
+}
+
+// bootstrapAdmin creates the first admin account from the secret store,
+// once: restarts and replicas starting together leave an existing one alone.
+func bootstrapAdmin(ctx context.Context, log *logrus.Entry, client dapr.Client, cfg settings, svc *user.Service) error {
+	email, err := secret(ctx, client, cfg.secretStore, cfg.adminEmail)
+	if err != nil {
+		return err
+	}
+	pass, err := secret(ctx, client, cfg.secretStore, cfg.adminPassword)
+	if err != nil {
+		return err
+	}
+	outcome, err := svc.EnsureAdmin(ctx, email, pass)
+	if errors.Is(err, user.ErrNotPublished) {
+		log.WithError(err).Error("admin account created without its event")
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("secrets %s, %s: %w", cfg.adminEmail, cfg.adminPassword, err)
+	}
+	entry := log.WithField("outcome", outcome.String())
+	if outcome == user.AdminEmailTaken {
+		entry.Warn("admin account not created: a customer account holds the admin email; it was not promoted")
+		return nil
+	}
+	entry.Info("admin account checked")
+	return nil
+}
+
+// secret reads one secret (a single value) from the secret store.
+func secret(ctx context.Context, client dapr.Client, store, name string) (string, error) {
+	values, err := client.GetSecret(ctx, store, name, nil)
+	if err != nil {
+		return "", fmt.Errorf("read secret %s from %s: %w", name, store, err)
+	}
+	v, ok := values[name]
+	if !ok || v == "" {
+		return "", fmt.Errorf("secret %s in %s is empty", name, store)
+	}
+	return v, nil
 }
