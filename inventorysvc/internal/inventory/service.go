@@ -30,6 +30,7 @@ type Service struct {
 
 	conflictsRetried   atomic.Int64
 	conflictsExhausted atomic.Int64
+	published          atomic.Int64
 	outcomes           [4]atomic.Int64 // by the index of Stats' decision counters
 }
 
@@ -43,6 +44,8 @@ type Stats struct {
 	// Reserved, Rejected, Committed and Released count the reservations
 	// that reached that state (redeliveries are not counted).
 	Reserved, Rejected, Committed, Released int64
+	// Published counts the outcomes published, redeliveries' included.
+	Published int64
 }
 
 const (
@@ -82,6 +85,7 @@ func (s *Service) Stats() Stats {
 		Rejected:           s.outcomes[countRejected].Load(),
 		Committed:          s.outcomes[countCommitted].Load(),
 		Released:           s.outcomes[countReleased].Load(),
+		Published:          s.published.Load(),
 	}
 }
 
@@ -208,6 +212,7 @@ func (s *Service) OrderCreated(ctx context.Context, orderID string, items []Line
 	if err := s.pub.PublishOutcome(ctx, d.Reservation); err != nil {
 		return fmt.Errorf("order %s: publish %s: %w", orderID, d.Reservation.Outcome, err)
 	}
+	s.published.Add(1)
 	return nil
 }
 

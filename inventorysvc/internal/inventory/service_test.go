@@ -120,7 +120,7 @@ func TestRedeliveryChangesNothing(t *testing.T) {
 	if got := outcomes(pub); !reflect.DeepEqual(got, want) {
 		t.Errorf("published %v; want %v", got, want)
 	}
-	if st := svc.Stats(); st.Reserved != 1 || st.Committed != 1 || st.Released != 1 {
+	if st := svc.Stats(); st.Reserved != 1 || st.Committed != 1 || st.Released != 1 || st.Published != 4 {
 		t.Errorf("Stats() = %+v; redeliveries counted", st)
 	}
 }

@@ -27,6 +27,8 @@ func (h *Handler) metrics(w http.ResponseWriter, _ *http.Request) {
 		fmt.Sprintf(`{status="rejected"} %d`, s.Rejected),
 		fmt.Sprintf(`{status="committed"} %d`, s.Committed),
 		fmt.Sprintf(`{status="released"} %d`, s.Released))
+	counter("inventory_outcomes_published_total", "Answers to order.created published (inventory.reserved or inventory.rejected), redeliveries' included.",
+		fmt.Sprintf(" %d", s.Published))
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write([]byte(b.String()))
