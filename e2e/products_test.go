@@ -14,6 +14,7 @@ type product struct {
 	PriceCents int64  `json:"price_cents"`
 	Available  int64  `json:"available"`
 	Reserved   int64  `json:"reserved"`
+	Sold       int64  `json:"sold"`
 }
 
 type productPage struct {
