@@ -580,3 +580,74 @@ func TestConcurrentMultiLineOrdersAndRestocks(t *testing.T) {
 	t.Logf("%d multi-line orders (%v) and %d restocks in %v: %.0f reservations/s; conflicts retried: %d",
 		orders, decided, restocks, elapsed.Round(time.Millisecond), float64(orders)/elapsed.Seconds(), after[metricConflicts]-before[metricConflicts])
 }
+
+// TestConcurrentCreatesAreAllListed creates products at once: every new
+// SKU lands in the catalog index (no lost update of the index), and of
+// several creates of one SKU exactly one wins.
+func TestConcurrentCreatesAreAllListed(t *testing.T) {
+	const distinct, same = 12, 6
+	admin := adminToken(t)
+	taken := uniqueID("DUP-")
+	skus := make([]string, 0, distinct+same)
+	for range distinct {
+		skus = append(skus, uniqueID("CC-"))
+	}
+	for range same {
+		skus = append(skus, taken)
+	}
+	statuses := make([]int, len(skus))
+	var wg sync.WaitGroup
+	for i, sku := range skus {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := sys.Do(context.Background(), harness.Request{Method: http.MethodPost, Service: "inventorysvc", Path: "/products",
+				Header: bearer(admin), Body: map[string]any{"sku": sku, "name": "Concurrent " + sku, "price_cents": 100, "stock": 1}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			statuses[i] = resp.Status
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for i, st := range statuses {
+		switch {
+		case i < distinct && st != http.StatusCreated:
+			t.Errorf("POST /products %s = %d; want 201", skus[i], st)
+		case i >= distinct && st == http.StatusCreated:
+			won++
+		case i >= distinct && st != http.StatusConflict:
+			t.Errorf("POST /products %s (taken) = %d; want 201 once, else 409", skus[i], st)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d creates of %s won; want exactly 1", won, taken)
+	}
+
+	listed := map[string]bool{}
+	token := ""
+	for pages := 0; pages < 100; pages++ {
+		path := "/products?page_size=100"
+		if token != "" {
+			path += "&page_token=" + token
+		}
+		resp := call(t, harness.Request{Method: http.MethodGet, Service: "inventorysvc", Path: path})
+		var page productPage
+		if err := resp.JSON(&page); err != nil || resp.Status != http.StatusOK {
+			t.Fatalf("GET %s = %d %s", path, resp.Status, resp.Body)
+		}
+		for _, p := range page.Products {
+			listed[p.SKU] = true
+		}
+		if token = page.NextPageToken; token == "" {
+			break
+		}
+	}
+	for _, sku := range skus {
+		if !listed[sku] {
+			t.Errorf("%s was created but is not listed", sku)
+		}
+	}
+}

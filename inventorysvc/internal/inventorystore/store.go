@@ -171,9 +171,9 @@ func (s *Store) Create(ctx context.Context, p inventory.Product) error {
 	}
 	i, found := slices.BinarySearch(skus, p.SKU)
 	if found {
-		// Listed but not stored: cannot happen, as both are only ever
-		// written in one transaction.
-		return fmt.Errorf("catalog lists %s, which is missing", p.SKU)
+		// Created by someone else since the read above: product and
+		// catalog are only ever written together.
+		return fmt.Errorf("product %s: %w", p.SKU, inventory.ErrExists)
 	}
 	skus = slices.Insert(skus, i, p.SKU)
 	catalog, err := json.Marshal(skus)

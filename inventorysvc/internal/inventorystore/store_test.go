@@ -62,8 +62,11 @@ func TestCreateInsertsProductAndListsIt(t *testing.T) {
 		t.Errorf("catalog write = %s %q etag %q; want the sorted list guarded by ETag 4", cat.Item.Key, cat.Item.Value, etagOf(cat))
 	}
 
-	c.values["product:A1"] = `{"sku":"A1"}`
 	if err := s.Create(context.Background(), inventory.Product{SKU: "A1"}); !errors.Is(err, inventory.ErrExists) {
+		t.Errorf("Create(listed: created since the product was read) = %v; want ErrExists", err)
+	}
+	c.values["product:D1"] = `{"sku":"D1"}`
+	if err := s.Create(context.Background(), inventory.Product{SKU: "D1"}); !errors.Is(err, inventory.ErrExists) {
 		t.Errorf("Create(existing) = %v; want ErrExists", err)
 	}
 }
