@@ -120,6 +120,11 @@ func TestLoadAndSave(t *testing.T) {
 	if err := s.Save(context.Background(), []inventory.Product{{SKU: "A1"}}, nil); err == nil {
 		t.Error("Save() of a product without a version succeeded; want an error (products are only inserted by Create)")
 	}
+	broken := products["A1"]
+	broken.Reserved = 1 // received 3 != available 3 + reserved 1
+	if err := s.Save(context.Background(), []inventory.Product{broken}, nil); !errors.Is(err, inventory.ErrInvariant) {
+		t.Errorf("Save() of a product whose stock does not add up = %v; want ErrInvariant", err)
+	}
 	if err := s.Save(context.Background(), nil, &inventory.Reservation{OrderID: "o2", Status: inventory.StatusReleased}); err != nil {
 		t.Fatal(err)
 	}
