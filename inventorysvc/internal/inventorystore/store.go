@@ -248,9 +248,10 @@ func (s *Store) Load(ctx context.Context, orderID string, skus []string) (map[st
 // all or nothing even when one ETag is stale. state.in-memory checks every
 // ETag before applying any (components-contrib v1.14.4). state.redis does
 // not: its Multi sends one guarded EVAL per key inside MULTI/EXEC, and a
-// stale ETag fails only that key's command while the others apply. Check
-// that case in the store contract tests before a Redis profile carries
-// inventory state.
+// stale ETag fails only that key's command while the others apply; nor
+// does it pass the first-write flag there, so an insert without an ETag
+// overwrites a key that an earlier transaction wrote. Cover both in store
+// contract tests before a Redis profile carries inventory state.
 func (s *Store) Save(ctx context.Context, products []inventory.Product, r *inventory.Reservation) error {
 	ops := make([]*dapr.StateOperation, 0, len(products)+1)
 	for _, p := range products {
