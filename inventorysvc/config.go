@@ -8,18 +8,24 @@ import (
 // settings is everything the service reads from its environment, once.
 type settings struct {
 	service.Settings
-	stateStore string // STATE_STORE: the inventory state store component
-	pubsub     string // PUBSUB: the pub/sub component carrying saga events
-	seedDemo   bool   // SEED_DEMO_CATALOG: seed the demo catalog into an empty store at start
+	stateStore     string // STATE_STORE: the inventory state store component
+	pubsub         string // PUBSUB: the pub/sub component carrying saga events
+	ordersTopic    string // ORDERS_TOPIC: the topic of the order events the inventory reacts to
+	inventoryTopic string // INVENTORY_TOPIC: the topic the inventory publishes its outcomes on
+	usersAppID     string // USERS_APP_ID: app id of the user service (token keys)
+	seedDemo       bool   // SEED_DEMO_CATALOG: seed the demo catalog into an empty store at start
 }
 
 func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 	src := config.New(lookup)
 	s := settings{
-		Settings:   service.LoadSettings(src, 8082),
-		stateStore: src.String("STATE_STORE", "inventory-state"),
-		pubsub:     src.String("PUBSUB", "pubsub"),
-		seedDemo:   src.Bool("SEED_DEMO_CATALOG", true),
+		Settings:       service.LoadSettings(src, 8082),
+		stateStore:     src.String("STATE_STORE", "inventory-state"),
+		pubsub:         src.String("PUBSUB", "pubsub"),
+		ordersTopic:    src.String("ORDERS_TOPIC", "orders"),
+		inventoryTopic: src.String("INVENTORY_TOPIC", "inventory"),
+		usersAppID:     src.String("USERS_APP_ID", "usersvc"),
+		seedDemo:       src.Bool("SEED_DEMO_CATALOG", true),
 	}
 	return s, src.Err()
 }

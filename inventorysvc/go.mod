@@ -6,11 +6,14 @@ require (
 	github.com/dapr/go-sdk v1.11.0
 	github.com/gorilla/mux v1.8.1
 	github.com/sirupsen/logrus v1.10.2
+	google.golang.org/grpc v1.65.0
+	gopkg.in/yaml.v3 v3.0.1
 	shop/platform v0.0.0
 )
 
 require (
 	github.com/dapr/dapr v1.14.0 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/rogpeppe/go-internal v1.9.0 // indirect
 	go.opentelemetry.io/otel v1.27.0 // indirect
@@ -18,9 +21,7 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.16.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
-	google.golang.org/grpc v1.65.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
 
 replace shop/platform => ../platform

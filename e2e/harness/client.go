@@ -110,3 +110,37 @@ func Eventually(ctx context.Context, timeout time.Duration, check func() error) 
 		}
 	}
 }
+
+// Publish publishes data as a CloudEvent on topic of the pub/sub component
+// "pubsub" through ordersvc's sidecar: it publishes as ordersvc would, for
+// tests of consumers (events that ordersvc does not publish yet, or
+// duplicated and reordered deliveries). Tests of the whole saga drive the
+// public API instead.
+func (s *System) Publish(ctx context.Context, topic string, data any) error {
+	s.mu.Lock()
+	sidecar, ok := s.procs["ordersvc-dapr"]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("publish: ordersvc's sidecar is not running")
+	}
+	body, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/v1.0/publish/pubsub/%s?metadata.rawPayload=false", sidecar.port, topic)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("publish to %s: %w", topic, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return fmt.Errorf("publish to %s: %s %s", topic, resp.Status, msg)
+	}
+	return nil
+}

@@ -15,6 +15,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
 	ErrConflict = errors.New("concurrent update")
+	// ErrInvariant is a write refused because the stock would not add up:
+	// a bug, never a client's mistake.
+	ErrInvariant = errors.New("stock invariant violated")
 )
 
 // Product is a sellable item and its stock. Received counts every unit ever
@@ -27,15 +30,18 @@ type Product struct {
 	Reserved   int64  `json:"reserved"`
 	Sold       int64  `json:"sold"`
 	Received   int64  `json:"received"`
+	// Version is the store's concurrency token (its ETag) of the product
+	// as it was read; writes are guarded by it. It is not stored.
+	Version string `json:"-"`
 }
 
 // CheckInvariant returns an error when the stock counters do not add up.
 func (p Product) CheckInvariant() error {
 	if p.Available < 0 || p.Reserved < 0 || p.Sold < 0 {
-		return fmt.Errorf("product %s: negative stock (available %d, reserved %d, sold %d)", p.SKU, p.Available, p.Reserved, p.Sold)
+		return fmt.Errorf("product %s: negative stock (available %d, reserved %d, sold %d): %w", p.SKU, p.Available, p.Reserved, p.Sold, ErrInvariant)
 	}
 	if p.Received != p.Available+p.Reserved+p.Sold {
-		return fmt.Errorf("product %s: received %d != available %d + reserved %d + sold %d", p.SKU, p.Received, p.Available, p.Reserved, p.Sold)
+		return fmt.Errorf("product %s: received %d != available %d + reserved %d + sold %d: %w", p.SKU, p.Received, p.Available, p.Reserved, p.Sold, ErrInvariant)
 	}
 	return nil
 }
@@ -53,8 +59,10 @@ type Page struct {
 	Next string
 }
 
-// Store keeps products. Implementations report ErrNotFound, ErrExists and
-// ErrConflict.
+// Store keeps products and reservations. Implementations report
+// ErrNotFound, ErrExists and ErrConflict. Writes are guarded by the Version
+// each value was read with (first-write concurrency), so that a write based
+// on a stale read fails with ErrConflict instead of losing an update.
 type Store interface {
 	Get(ctx context.Context, sku string) (Product, error)
 	// List returns up to limit products whose SKU sorts after the given one.
@@ -62,6 +70,19 @@ type Store interface {
 	// Seed stores products only when the catalog is empty, in one
 	// transaction; it reports ErrExists when the catalog already has products.
 	Seed(ctx context.Context, products []Product) error
+	// Create adds a new product to the catalog: the product and the
+	// catalog's list of SKUs in one transaction. It reports ErrExists when
+	// the SKU is taken, ErrConflict when the catalog changed meanwhile.
+	Create(ctx context.Context, p Product) error
+	// Load reads the products with the given SKUs (those that do not exist
+	// are not in the map) and, when orderID is not empty, the order's
+	// reservation (nil when there is none), all with their versions.
+	Load(ctx context.Context, orderID string, skus []string) (map[string]Product, *Reservation, error)
+	// Save writes existing products and r (nil for none) in one
+	// transaction, each guarded by its version; a reservation without a
+	// version is inserted only if absent. ErrConflict when any of them
+	// changed since it was read.
+	Save(ctx context.Context, products []Product, r *Reservation) error
 }
 
 // DemoCatalog is the catalog a new installation starts with.

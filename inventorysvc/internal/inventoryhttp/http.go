@@ -1,16 +1,18 @@
 // Package inventoryhttp serves the inventory API: routes, JSON in and out,
-// and problem details for every error.
+// problem details for every error, and the saga's event subscription.
 package inventoryhttp
 
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/gorilla/mux"
 
 	"shop/inventorysvc/internal/inventory"
+	"shop/platform/auth"
 	"shop/platform/httpx"
 )
 
@@ -20,20 +22,48 @@ const (
 	MaxPageSize     = 100
 )
 
+// MaxLookupSKUs bounds the distinct SKUs of one POST /products/lookup.
+const MaxLookupSKUs = 100
+
+// Config is what the handler needs.
+type Config struct {
+	Service *inventory.Service
+	// Verifier checks the access tokens of the admin routes.
+	Verifier *auth.Verifier
+	// PubSub and OrdersTopic name what GET /dapr/subscribe subscribes to.
+	PubSub, OrdersTopic string
+	// OpenAPI is the API document served at GET /openapi.yaml.
+	OpenAPI []byte
+}
+
 // Handler serves the inventory routes.
 type Handler struct {
-	store inventory.Store
+	cfg Config
+	svc *inventory.Service
 }
 
 // New returns the inventory API handler.
-func New(store inventory.Store) *Handler {
-	return &Handler{store: store}
+func New(cfg Config) *Handler {
+	return &Handler{cfg: cfg, svc: cfg.Service}
 }
 
 // Register adds the inventory routes to r.
 func (h *Handler) Register(r *mux.Router) {
 	r.HandleFunc("/products", h.listProducts).Methods(http.MethodGet)
+	r.Handle("/products", h.admin(h.createProduct)).Methods(http.MethodPost)
+	r.HandleFunc("/products/lookup", h.lookup).Methods(http.MethodPost)
 	r.HandleFunc("/products/{sku}", h.getProduct).Methods(http.MethodGet)
+	r.Handle("/products/{sku}/restock", h.admin(h.restock)).Methods(http.MethodPost)
+	r.Handle("/reservations/{order_id}", h.admin(h.getReservation)).Methods(http.MethodGet)
+	r.HandleFunc("/dapr/subscribe", h.subscribe).Methods(http.MethodGet)
+	r.HandleFunc(OrdersRoute, h.orderEvents()).Methods(http.MethodPost)
+	r.HandleFunc("/openapi.yaml", h.openAPI).Methods(http.MethodGet)
+	r.HandleFunc("/metrics", h.metrics).Methods(http.MethodGet)
+}
+
+// admin lets only callers with an admin access token through.
+func (h *Handler) admin(f http.HandlerFunc) http.Handler {
+	return h.cfg.Verifier.Authenticate(auth.RequireAdmin(f))
 }
 
 type productJSON struct {
@@ -42,10 +72,11 @@ type productJSON struct {
 	PriceCents int64  `json:"price_cents"`
 	Available  int64  `json:"available"`
 	Reserved   int64  `json:"reserved"`
+	Sold       int64  `json:"sold"`
 }
 
 func toJSON(p inventory.Product) productJSON {
-	return productJSON{SKU: p.SKU, Name: p.Name, PriceCents: p.PriceCents, Available: p.Available, Reserved: p.Reserved}
+	return productJSON{SKU: p.SKU, Name: p.Name, PriceCents: p.PriceCents, Available: p.Available, Reserved: p.Reserved, Sold: p.Sold}
 }
 
 type listJSON struct {
@@ -76,9 +107,9 @@ func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, httpx.Invalid(bad...))
 		return
 	}
-	page, err := h.store.List(r.Context(), after, size)
+	page, err := h.svc.Products(r.Context(), after, size)
 	if err != nil {
-		h.internal(w, r, err)
+		h.fail(w, r, err)
 		return
 	}
 	out := listJSON{Products: make([]productJSON, 0, len(page.Products))}
@@ -91,25 +122,206 @@ func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
-func (h *Handler) getProduct(w http.ResponseWriter, r *http.Request) {
+// skuVar returns the {sku} of the path, or writes a 400 and returns false.
+func skuVar(w http.ResponseWriter, r *http.Request) (string, bool) {
 	sku := mux.Vars(r)["sku"]
 	if !inventory.ValidSKU(sku) {
-		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "sku", Detail: "must be 2-32 upper-case letters, digits or dashes"}))
+		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "sku", Detail: inventory.SKUDetail}))
+		return "", false
+	}
+	return sku, true
+}
+
+func (h *Handler) getProduct(w http.ResponseWriter, r *http.Request) {
+	sku, ok := skuVar(w, r)
+	if !ok {
 		return
 	}
-	p, err := h.store.Get(r.Context(), sku)
-	if errors.Is(err, inventory.ErrNotFound) {
-		httpx.WriteProblem(w, httpx.NewProblem(http.StatusNotFound, "no product with sku "+sku))
-		return
-	}
+	p, err := h.svc.Product(r.Context(), sku)
 	if err != nil {
-		h.internal(w, r, err)
+		h.fail(w, r, err)
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, toJSON(p))
 }
 
-func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
-	httpx.Logger(r.Context()).WithError(err).Error("request failed")
-	httpx.WriteProblem(w, httpx.NewProblem(http.StatusInternalServerError, "internal error"))
+type createRequest struct {
+	SKU        *string `json:"sku"`
+	Name       *string `json:"name"`
+	PriceCents *int64  `json:"price_cents"`
+	Stock      *int64  `json:"stock"`
+}
+
+func (h *Handler) createProduct(w http.ResponseWriter, r *http.Request) {
+	var req createRequest
+	if p := httpx.DecodeJSON(w, r, &req); p != nil {
+		httpx.WriteProblem(w, p)
+		return
+	}
+	var missing []httpx.FieldError
+	for _, f := range []struct {
+		name    string
+		present bool
+	}{{"sku", req.SKU != nil}, {"name", req.Name != nil}, {"price_cents", req.PriceCents != nil}, {"stock", req.Stock != nil}} {
+		if !f.present {
+			missing = append(missing, httpx.FieldError{Field: f.name, Detail: "is required"})
+		}
+	}
+	if len(missing) > 0 {
+		httpx.WriteProblem(w, httpx.Invalid(missing...))
+		return
+	}
+	p, err := h.svc.CreateProduct(r.Context(), inventory.NewProduct{SKU: *req.SKU, Name: *req.Name, PriceCents: *req.PriceCents, Stock: *req.Stock})
+	if errors.Is(err, inventory.ErrExists) {
+		httpx.WriteProblem(w, httpx.NewProblem(http.StatusConflict, "a product with sku "+*req.SKU+" exists"))
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/products/"+p.SKU)
+	httpx.WriteJSON(w, http.StatusCreated, toJSON(p))
+}
+
+type restockRequest struct {
+	Quantity *int64 `json:"quantity"`
+}
+
+func (h *Handler) restock(w http.ResponseWriter, r *http.Request) {
+	sku, ok := skuVar(w, r)
+	if !ok {
+		return
+	}
+	var req restockRequest
+	if p := httpx.DecodeJSON(w, r, &req); p != nil {
+		httpx.WriteProblem(w, p)
+		return
+	}
+	if req.Quantity == nil {
+		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "quantity", Detail: "is required"}))
+		return
+	}
+	p, err := h.svc.Restock(r.Context(), sku, *req.Quantity)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, toJSON(p))
+}
+
+type lookupRequest struct {
+	SKUs []string `json:"skus"`
+}
+
+type lookupProductJSON struct {
+	SKU        string `json:"sku"`
+	Name       string `json:"name"`
+	PriceCents int64  `json:"price_cents"`
+	Available  int64  `json:"available"`
+}
+
+type lookupJSON struct {
+	Products []lookupProductJSON `json:"products"`
+	Missing  []string            `json:"missing"`
+}
+
+// lookup answers the price and availability of many products at once: the
+// order service calls it (service invocation) to price a new order. It is
+// public, as GET /products is: prices and stock levels are public.
+func (h *Handler) lookup(w http.ResponseWriter, r *http.Request) {
+	var req lookupRequest
+	if p := httpx.DecodeJSON(w, r, &req); p != nil {
+		httpx.WriteProblem(w, p)
+		return
+	}
+	var bad []httpx.FieldError
+	distinct := map[string]bool{}
+	for i, sku := range req.SKUs {
+		if !inventory.ValidSKU(sku) {
+			bad = append(bad, httpx.FieldError{Field: fmt.Sprintf("skus[%d]", i), Detail: inventory.SKUDetail})
+		}
+		distinct[sku] = true
+	}
+	switch {
+	case len(req.SKUs) == 0:
+		bad = append(bad, httpx.FieldError{Field: "skus", Detail: "is required: a list of 1 to " + strconv.Itoa(MaxLookupSKUs) + " SKUs"})
+	case len(distinct) > MaxLookupSKUs:
+		bad = append(bad, httpx.FieldError{Field: "skus", Detail: "must name at most " + strconv.Itoa(MaxLookupSKUs) + " distinct SKUs"})
+	}
+	if len(bad) > 0 {
+		httpx.WriteProblem(w, httpx.Invalid(bad...))
+		return
+	}
+	found, missing, err := h.svc.Lookup(r.Context(), req.SKUs)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := lookupJSON{Products: make([]lookupProductJSON, 0, len(found)), Missing: missing}
+	for _, p := range found {
+		out.Products = append(out.Products, lookupProductJSON{SKU: p.SKU, Name: p.Name, PriceCents: p.PriceCents, Available: p.Available})
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+type reservationJSON struct {
+	OrderID    string                `json:"order_id"`
+	Status     inventory.Status      `json:"status"`
+	Outcome    inventory.Outcome     `json:"outcome,omitempty"`
+	Lines      []inventory.Line      `json:"lines"`
+	Rejections []inventory.Rejection `json:"rejections"`
+}
+
+// getReservation shows an operator what the inventory did for an order.
+func (h *Handler) getReservation(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["order_id"]
+	if !inventory.ValidOrderID(id) {
+		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "order_id", Detail: "must be 1 to 128 printable characters without spaces"}))
+		return
+	}
+	res, err := h.svc.Reservation(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := reservationJSON{OrderID: res.OrderID, Status: res.Status, Outcome: res.Outcome, Lines: res.Lines, Rejections: res.Rejections}
+	if out.Lines == nil {
+		out.Lines = []inventory.Line{}
+	}
+	if out.Rejections == nil {
+		out.Rejections = []inventory.Rejection{}
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) openAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(h.cfg.OpenAPI)
+}
+
+// fail translates a domain error into its problem, once.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var invalid inventory.ValidationError
+	switch {
+	case errors.As(err, &invalid):
+		fields := make([]httpx.FieldError, 0, len(invalid))
+		for _, f := range invalid {
+			fields = append(fields, httpx.FieldError{Field: f.Field, Detail: f.Detail})
+		}
+		httpx.WriteProblem(w, httpx.Invalid(fields...))
+	case errors.Is(err, inventory.ErrNotFound):
+		httpx.WriteProblem(w, httpx.NewProblem(http.StatusNotFound, "no such resource: "+r.URL.Path))
+	case errors.Is(err, inventory.ErrExists):
+		httpx.WriteProblem(w, httpx.NewProblem(http.StatusConflict, "it exists already"))
+	case errors.Is(err, inventory.ErrConflict):
+		// Every retry lost a race: the caller may try again.
+		httpx.Logger(r.Context()).WithError(err).Warn("request gave up on conflicts")
+		w.Header().Set("Retry-After", "1")
+		httpx.WriteProblem(w, httpx.NewProblem(http.StatusServiceUnavailable, "too many concurrent updates; try again"))
+	default:
+		httpx.Logger(r.Context()).WithError(err).Error("request failed")
+		httpx.WriteProblem(w, httpx.NewProblem(http.StatusInternalServerError, "internal error"))
+	}
 }

@@ -1,0 +1,86 @@
+package inventory
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits of what an admin can put into the catalog.
+const (
+	MaxNameLength = 100
+	MinPriceCents = 1
+	MaxPriceCents = 10_000_000
+	MaxStock      = 1_000_000
+	MaxRestock    = 1_000_000
+)
+
+// SKUDetail is what a client is told about a malformed SKU.
+const SKUDetail = "must be 2-32 upper-case letters, digits or dashes, starting with a letter or digit"
+
+// FieldError names one invalid field of a request.
+type FieldError struct {
+	Field  string
+	Detail string
+}
+
+// ValidationError lists every invalid field of a request; the HTTP layer
+// turns it into a 400 problem naming them.
+type ValidationError []FieldError
+
+func (v ValidationError) Error() string {
+	parts := make([]string, 0, len(v))
+	for _, f := range v {
+		parts = append(parts, f.Field+" "+f.Detail)
+	}
+	return "invalid: " + strings.Join(parts, "; ")
+}
+
+// NewProduct is what an admin sends to add a product to the catalog.
+type NewProduct struct {
+	SKU        string
+	Name       string
+	PriceCents int64
+	Stock      int64
+}
+
+// Product validates n and returns the product it describes, with all of
+// its stock available. The name is trimmed of surrounding spaces.
+func (n NewProduct) Product() (Product, error) {
+	var bad ValidationError
+	if !ValidSKU(n.SKU) {
+		bad = append(bad, FieldError{"sku", SKUDetail})
+	}
+	name := strings.TrimSpace(n.Name)
+	if name == "" || utf8.RuneCountInString(name) > MaxNameLength || !utf8.ValidString(name) {
+		bad = append(bad, FieldError{"name", fmt.Sprintf("must be 1 to %d characters, not only spaces", MaxNameLength)})
+	}
+	if n.PriceCents < MinPriceCents || n.PriceCents > MaxPriceCents {
+		bad = append(bad, FieldError{"price_cents", fmt.Sprintf("must be a whole number from %d to %d", MinPriceCents, MaxPriceCents)})
+	}
+	if n.Stock < 0 || n.Stock > MaxStock {
+		bad = append(bad, FieldError{"stock", fmt.Sprintf("must be a whole number from 0 to %d", MaxStock)})
+	}
+	if len(bad) > 0 {
+		return Product{}, bad
+	}
+	return Product{SKU: n.SKU, Name: name, PriceCents: n.PriceCents, Available: n.Stock, Received: n.Stock}, nil
+}
+
+// ValidRestock checks the quantity of a restock.
+func ValidRestock(quantity int64) error {
+	if quantity < 1 || quantity > MaxRestock {
+		return ValidationError{{"quantity", fmt.Sprintf("must be a whole number from 1 to %d", MaxRestock)}}
+	}
+	return nil
+}
+
+// Restock puts quantity newly received units into available stock.
+func (p *Product) Restock(quantity int64) error {
+	if err := ValidRestock(quantity); err != nil {
+		return err
+	}
+	p.Available += quantity
+	p.Received += quantity
+	return p.CheckInvariant()
+}

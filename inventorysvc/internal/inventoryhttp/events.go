@@ -1,0 +1,133 @@
+package inventoryhttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"google.golang.org/grpc/metadata"
+
+	"shop/inventorysvc/internal/inventory"
+	"shop/platform/events"
+	"shop/platform/httpx"
+)
+
+// OrdersRoute is where the sidecar delivers the events of the orders topic.
+// It stays stable when the subscription moves to a declarative Subscription
+// resource (with a dead-letter topic).
+const OrdersRoute = "/events/orders"
+
+// Order event types the inventory reacts to (docs/events.md).
+const (
+	TypeOrderCreated   = "order.created"
+	TypeOrderConfirmed = "order.confirmed"
+	TypeOrderCancelled = "order.cancelled"
+)
+
+type subscriptionJSON struct {
+	PubSubName string `json:"pubsubname"`
+	Topic      string `json:"topic"`
+	Route      string `json:"route"`
+}
+
+// subscribe answers the sidecar's GET /dapr/subscribe at start-up.
+func (h *Handler) subscribe(w http.ResponseWriter, _ *http.Request) {
+	httpx.WriteJSON(w, http.StatusOK, []subscriptionJSON{{PubSubName: h.cfg.PubSub, Topic: h.cfg.OrdersTopic, Route: OrdersRoute}})
+}
+
+// orderEvent is the data of the orders topic's events; fields an event type
+// does not have stay empty, and unknown fields are ignored.
+type orderEvent struct {
+	Type    string           `json:"type"`
+	OrderID string           `json:"order_id"`
+	Items   []inventory.Line `json:"items"`
+}
+
+// orderEvents handles the orders topic. The sidecar is answered SUCCESS
+// once the event's effect is stored and, for order.created, its outcome
+// published; RETRY on a transient failure (the store or the broker did not
+// answer, or the optimistic-concurrency retries ran out); DROP, logged, for
+// an event that can never succeed: malformed data, an event that
+// contradicts the reservation (inventory.ErrNotApplicable), or a decision
+// that would break the stock invariant (a bug: retrying would block the
+// topic, the dead-letter topic keeps the event for a replay once fixed).
+//
+// Event types this service does not know are acknowledged and ignored: new
+// types on the topic are not a breaking change (docs/events.md).
+func (h *Handler) orderEvents() http.HandlerFunc {
+	return handleEvents(func(r *http.Request, e events.CloudEvent) error {
+		var data orderEvent
+		if err := e.Decode(&data); err != nil {
+			return fmt.Errorf("%w: %w", events.ErrDrop, err)
+		}
+		log := httpx.Logger(r.Context()).WithField("event_type", data.Type).WithField("order_id", data.OrderID)
+		ctx := withTraceParent(r.Context(), e.TraceParent)
+		var err error
+		switch data.Type {
+		case TypeOrderCreated:
+			err = h.svc.OrderCreated(ctx, data.OrderID, data.Items)
+		case TypeOrderConfirmed:
+			err = h.svc.OrderConfirmed(ctx, data.OrderID)
+		case TypeOrderCancelled:
+			err = h.svc.OrderCancelled(ctx, data.OrderID)
+		case "":
+			return fmt.Errorf("%w: event data has no type", events.ErrDrop)
+		default:
+			log.Info("order event of an unknown type ignored")
+			return nil
+		}
+		if errors.Is(err, inventory.ErrMalformed) || errors.Is(err, inventory.ErrNotApplicable) || errors.Is(err, inventory.ErrInvariant) {
+			return fmt.Errorf("%w: %w", events.ErrDrop, err)
+		}
+		if err == nil {
+			log.Info("order event handled")
+		}
+		return err
+	})
+}
+
+// handleEvents is events.Handle with one difference: the CloudEvent
+// envelope is decoded leniently. events.Handle decodes it with
+// httpx.DecodeJSON, which rejects unknown fields, and every envelope Dapr
+// delivers has attributes that events.CloudEvent does not list
+// (specversion, time, traceid, tracestate, ...): all of them would be
+// dropped. Unknown attributes must be ignored (CloudEvents 1.0, and
+// docs/events.md). Remove this once platform/events decodes leniently.
+func handleEvents(fn func(r *http.Request, e events.CloudEvent) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var e events.CloudEvent
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
+		if err := dec.Decode(&e); err != nil {
+			// A body that is not a CloudEvent can never succeed.
+			httpx.Logger(r.Context()).WithError(err).Error("event dropped: not a CloudEvent")
+			httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "DROP"})
+			return
+		}
+		// Hand the decoded envelope to events.Handle, so that its answers
+		// and logging stay the one definition of the Dapr contract.
+		body, err := json.Marshal(e)
+		if err != nil {
+			httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "DROP"})
+			return
+		}
+		r2 := r.Clone(r.Context())
+		r2.Body = io.NopCloser(bytes.NewReader(body))
+		r2.ContentLength = int64(len(body))
+		r2.Header.Set("Content-Type", "application/json")
+		events.Handle(fn)(w, r2)
+	}
+}
+
+// withTraceParent passes the event's trace context to the sidecar with
+// every gRPC call made for it, so that the state operations and the
+// published outcome belong to the order's trace.
+func withTraceParent(ctx context.Context, traceparent string) context.Context {
+	if traceparent == "" {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent)
+}
