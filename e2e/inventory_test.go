@@ -31,12 +31,6 @@ func uniqueID(prefix string) string {
 	return fmt.Sprintf("%s%s%d", prefix, strings.ToUpper(runID), serial.Add(1))
 }
 
-func adminToken(t *testing.T) string { return mintToken(t, "admin-e2e", "admin") }
-
-func bearer(token string) http.Header {
-	return http.Header{"Authorization": {"Bearer " + token}}
-}
-
 func call(t *testing.T, req harness.Request) *harness.Response {
 	t.Helper()
 	resp, err := sys.Do(context.Background(), req)

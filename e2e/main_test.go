@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"shop/e2e/harness"
 )
@@ -18,7 +19,8 @@ import (
 var sys *harness.System
 
 func TestMain(m *testing.M) {
-	s, err := harness.Start(context.Background(), harness.Options{})
+	// A short saga timeout, so that TestSagaTimeout ends in a minute.
+	s, err := harness.Start(context.Background(), harness.Options{Env: map[string]string{"SAGA_TIMEOUT": sagaTimeout.String()}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start the system:", err)
 		os.Exit(1)
@@ -31,3 +33,6 @@ func TestMain(m *testing.M) {
 	s.Stop()
 	os.Exit(code)
 }
+
+// sagaTimeout is how long an order may stay pending in this system.
+const sagaTimeout = 30 * time.Second

@@ -111,8 +111,8 @@ func Eventually(ctx context.Context, timeout time.Duration, check func() error) 
 	}
 }
 
-// Publish publishes data as a CloudEvent on topic of the pub/sub component
-// "pubsub" through ordersvc's sidecar: it publishes as ordersvc would, for
+// Publish publishes data as a CloudEvent on topic (a name of Topics, mapped
+// to this run's) of the pub/sub component "pubsub" through ordersvc's sidecar: it publishes as ordersvc would, for
 // tests of consumers (events that ordersvc does not publish yet, or
 // duplicated and reordered deliveries). Tests of the whole saga drive the
 // public API instead.
@@ -127,7 +127,7 @@ func (s *System) Publish(ctx context.Context, topic string, data any) error {
 	if err != nil {
 		return err
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d/v1.0/publish/pubsub/%s?metadata.rawPayload=false", sidecar.port, topic)
+	url := fmt.Sprintf("http://127.0.0.1:%d/v1.0/publish/pubsub/%s?metadata.rawPayload=false", sidecar.port, s.Topic(topic))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err

@@ -235,7 +235,7 @@ func (s *System) usesDevBroker() bool {
 // Topics are the pub/sub topics of the system (docs/events.md).
 var Topics = []string{"orders", "inventory", "users"}
 
-// Topic is the name topic has in this run. Each run has topics of its own,
+// Topic is the name topic has in this run (Publish maps names itself). Each run has topics of its own,
 // so that runs sharing a Redis or RabbitMQ server never see each other's
 // events (Redis Streams keep old events for new consumer groups).
 func (s *System) Topic(topic string) string {

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"net/http"
+	"slices"
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
@@ -30,25 +33,37 @@ type DeadLetter struct {
 // StateClient is the part of the Dapr client DeadLetters calls.
 type StateClient interface {
 	GetState(ctx context.Context, storeName, key string, meta map[string]string) (*dapr.StateItem, error)
+	GetBulkState(ctx context.Context, storeName string, keys []string, meta map[string]string, parallelism int32) ([]*dapr.BulkStateItem, error)
+	SaveState(ctx context.Context, storeName, key string, data []byte, meta map[string]string, so ...dapr.StateOption) error
 	SaveStateWithETag(ctx context.Context, storeName, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error
 }
 
-// DeadLetters keeps the latest dead letters a service received (the newest
-// Keep of them) in its state store, so that an operator can see what failed
-// and why, and logs each one.
+// DeadLetters keeps the dead letters a service received in its state store,
+// so that an operator can see what failed and why, and logs each one. Each
+// letter is its own key; an index sharded over a few keys lists the newest
+// Keep of each shard, so that a flood of dead letters does not make them
+// wait for each other.
 type DeadLetters struct {
 	client StateClient
 	store  string
-	// Keep bounds how many dead letters are kept.
+	// Keep bounds how many letters each index shard lists.
 	Keep int
 }
 
 // NewDeadLetters returns an inbox kept in the state store called store.
 func NewDeadLetters(client StateClient, store string) *DeadLetters {
-	return &DeadLetters{client: client, store: store, Keep: 200}
+	return &DeadLetters{client: client, store: store, Keep: 50}
 }
 
-const deadLettersKey = "dead-letters"
+const deadLetterShards = 8
+
+func deadLetterKey(topic, id string) string { return "dead-letter:" + topic + ":" + id }
+
+func deadLetterIndex(key string) string {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return fmt.Sprintf("dead-letters:%d", h.Sum32()%deadLetterShards)
+}
 
 // Handler is the subscription endpoint of the dead-letter topics.
 func (d *DeadLetters) Handler() http.HandlerFunc {
@@ -64,58 +79,98 @@ func (d *DeadLetters) Handler() http.HandlerFunc {
 }
 
 func (d *DeadLetters) add(ctx context.Context, letter DeadLetter) error {
-	for attempt := 0; attempt < 20; attempt++ {
-		letters, etag, err := d.get(ctx)
+	key := deadLetterKey(letter.Topic, letter.ID)
+	b, err := json.Marshal(letter)
+	if err != nil {
+		return err
+	}
+	if err := d.client.SaveState(ctx, d.store, key, b, nil); err != nil {
+		return fmt.Errorf("save dead letter: %w", err)
+	}
+	index := deadLetterIndex(key)
+	for attempt := 0; attempt < 50; attempt++ {
+		var keys []string
+		item, err := d.client.GetState(ctx, d.store, index, nil)
 		if err != nil {
-			return err
+			return fmt.Errorf("get dead letters: %w", err)
 		}
-		for _, l := range letters {
-			if l.ID == letter.ID && l.Topic == letter.Topic {
-				return nil // redelivered
+		if len(item.Value) > 0 {
+			if err := json.Unmarshal(item.Value, &keys); err != nil {
+				return fmt.Errorf("decode dead letters: %w", err)
 			}
 		}
-		letters = append(letters, letter)
-		if len(letters) > d.Keep {
-			letters = letters[len(letters)-d.Keep:]
+		if slices.Contains(keys, key) {
+			return nil // redelivered
 		}
-		b, err := json.Marshal(letters)
+		keys = append(keys, key)
+		if len(keys) > d.Keep {
+			keys = keys[len(keys)-d.Keep:]
+		}
+		b, err := json.Marshal(keys)
 		if err != nil {
 			return err
 		}
-		err = d.client.SaveStateWithETag(ctx, d.store, deadLettersKey, b, etag, nil,
+		err = d.client.SaveStateWithETag(ctx, d.store, index, b, item.Etag, nil,
 			dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
 		if err == nil || !daprstate.IsConflict(err) {
 			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(1+rand.IntN(10*(attempt+1))) * time.Millisecond):
 		}
 	}
 	return errors.New("dead letters: too many concurrent updates")
 }
 
-func (d *DeadLetters) get(ctx context.Context) ([]DeadLetter, string, error) {
-	item, err := d.client.GetState(ctx, d.store, deadLettersKey, nil)
+// list returns the indexed dead letters, oldest first.
+func (d *DeadLetters) list(ctx context.Context) ([]DeadLetter, error) {
+	indexes := make([]string, deadLetterShards)
+	for i := range indexes {
+		indexes[i] = fmt.Sprintf("dead-letters:%d", i)
+	}
+	items, err := d.client.GetBulkState(ctx, d.store, indexes, nil, deadLetterShards)
 	if err != nil {
-		return nil, "", fmt.Errorf("get dead letters: %w", err)
+		return nil, fmt.Errorf("get dead letters: %w", err)
 	}
-	var letters []DeadLetter
-	if len(item.Value) > 0 {
-		if err := json.Unmarshal(item.Value, &letters); err != nil {
-			return nil, "", fmt.Errorf("decode dead letters: %w", err)
+	var keys []string
+	for _, it := range items {
+		var shard []string
+		if len(it.Value) > 0 {
+			if err := json.Unmarshal(it.Value, &shard); err != nil {
+				return nil, fmt.Errorf("decode %s: %w", it.Key, err)
+			}
 		}
+		keys = append(keys, shard...)
 	}
-	return letters, item.Etag, nil
+	letters := []DeadLetter{}
+	if len(keys) == 0 {
+		return letters, nil
+	}
+	items, err = d.client.GetBulkState(ctx, d.store, keys, nil, 8)
+	if err != nil {
+		return nil, fmt.Errorf("get dead letters: %w", err)
+	}
+	for _, it := range items {
+		var l DeadLetter
+		if len(it.Value) == 0 || json.Unmarshal(it.Value, &l) != nil {
+			continue
+		}
+		letters = append(letters, l)
+	}
+	slices.SortStableFunc(letters, func(a, b DeadLetter) int { return a.ReceivedAt.Compare(b.ReceivedAt) })
+	return letters, nil
 }
 
 // ServeList answers the kept dead letters, newest last. Mount it behind an
 // admin check.
 func (d *DeadLetters) ServeList(w http.ResponseWriter, r *http.Request) {
-	letters, _, err := d.get(r.Context())
+	letters, err := d.list(r.Context())
 	if err != nil {
 		httpx.Logger(r.Context()).WithError(err).Error("list dead letters")
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusServiceUnavailable, "dead letters cannot be read now"))
 		return
-	}
-	if letters == nil {
-		letters = []DeadLetter{}
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"dead_letters": letters})
 }

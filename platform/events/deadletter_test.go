@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,6 +27,21 @@ func (m *memState) GetState(_ context.Context, _, key string, _ map[string]strin
 	return &dapr.StateItem{Key: key, Value: m.values[key], Etag: string(rune('0' + m.etags[key]))}, nil
 }
 
+func (m *memState) GetBulkState(ctx context.Context, store string, keys []string, _ map[string]string, _ int32) ([]*dapr.BulkStateItem, error) {
+	var out []*dapr.BulkStateItem
+	for _, k := range keys {
+		it, _ := m.GetState(ctx, store, k, nil)
+		out = append(out, &dapr.BulkStateItem{Key: k, Value: it.Value, Etag: it.Etag})
+	}
+	return out, nil
+}
+
+func (m *memState) SaveState(_ context.Context, _, key string, data []byte, _ map[string]string, _ ...dapr.StateOption) error {
+	m.values[key] = data
+	m.etags[key]++
+	return nil
+}
+
 func (m *memState) SaveStateWithETag(_ context.Context, _, key string, data []byte, etag string, _ map[string]string, _ ...dapr.StateOption) error {
 	current := ""
 	if m.values[key] != nil {
@@ -42,7 +58,6 @@ func (m *memState) SaveStateWithETag(_ context.Context, _, key string, data []by
 func TestDeadLettersKeepsAndLists(t *testing.T) {
 	st := &memState{values: map[string][]byte{}, etags: map[string]int{}}
 	d := NewDeadLetters(st, "s")
-	d.Keep = 2
 	post := func(id, data string) string {
 		rec := httptest.NewRecorder()
 		d.Handler()(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"id":"`+id+`","topic":"orders-deadletter","data":`+data+`}`)))
@@ -61,10 +76,14 @@ func TestDeadLettersKeepsAndLists(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
 		t.Fatal(err)
 	}
-	if len(out.DeadLetters) != 2 || out.DeadLetters[0].ID != "2" || out.DeadLetters[1].ID != "3" {
-		t.Errorf("dead letters = %+v; want the newest two (2, 3), each once", out.DeadLetters)
+	var ids []string
+	for _, l := range out.DeadLetters {
+		ids = append(ids, l.ID)
+		if l.Topic != "orders-deadletter" || (l.ID == "3" && string(l.Data) != `{"k":3}`) {
+			t.Errorf("dead letter %+v; want topic and data kept", l)
+		}
 	}
-	if out.DeadLetters[0].Topic != "orders-deadletter" || string(out.DeadLetters[1].Data) != `{"k":3}` {
-		t.Errorf("dead letter fields = %+v; want topic and data kept", out.DeadLetters)
+	if !slices.Equal(ids, []string{"1", "2", "3"}) {
+		t.Errorf("dead letters = %v; want 1, 2, 3, each once, oldest first", ids)
 	}
 }

@@ -4,10 +4,13 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+
+	"google.golang.org/grpc/metadata"
 
 	"shop/platform/httpx"
 )
@@ -64,13 +67,17 @@ var ErrDrop = errors.New("message cannot be processed")
 // failures are logged with the event's id and topic.
 func Handle(fn func(r *http.Request, e CloudEvent) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// Decoded leniently: every envelope carries attributes CloudEvent
+		// does not list (specversion, time, traceid...), and a consumer must
+		// ignore the ones it does not know.
 		var e CloudEvent
-		if p := httpx.DecodeJSON(w, r, &e); p != nil {
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes)).Decode(&e); err != nil {
 			// A body that is not a CloudEvent can never succeed.
-			httpx.Logger(r.Context()).WithField("problem", p.Error()).Error("event dropped: not a CloudEvent")
+			httpx.Logger(r.Context()).WithError(err).Error("event dropped: not a CloudEvent")
 			answer(w, "DROP")
 			return
 		}
+		r = r.WithContext(withTraceParent(r.Context(), e.TraceParent))
 		err := fn(r, e)
 		log := httpx.Logger(r.Context()).WithFields(map[string]any{"event_id": e.ID, "topic": e.Topic})
 		switch {
@@ -88,4 +95,14 @@ func Handle(fn func(r *http.Request, e CloudEvent) error) http.HandlerFunc {
 
 func answer(w http.ResponseWriter, status string) {
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": status})
+}
+
+// withTraceParent passes the event's trace context to the sidecar with every
+// gRPC call made while handling it, so that the state operations and the
+// events published for it belong to the same trace.
+func withTraceParent(ctx context.Context, traceparent string) context.Context {
+	if traceparent == "" {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent)
 }

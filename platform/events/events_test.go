@@ -42,6 +42,7 @@ func TestHandleAnswersDaprContract(t *testing.T) {
 		want string
 	}{
 		{"done", `{"id":"1","data":{}}`, nil, "SUCCESS"},
+		{"attributes it does not list", `{"specversion":"1.0","id":"1","time":"2026-01-01T00:00:00Z","traceid":"x","data":{}}`, nil, "SUCCESS"},
 		{"transient", `{"id":"1","data":{}}`, errors.New("store unavailable"), "RETRY"},
 		{"poison", `{"id":"1","data":{}}`, fmt.Errorf("bad order id: %w", ErrDrop), "DROP"},
 		{"not a cloud event", `[1,2]`, nil, "DROP"},

@@ -30,9 +30,15 @@ import (
 
 const (
 	defaultKafkaAddr = "127.0.0.1:9092"
-	clusterID        = "shop-devbroker"
-	healthPath       = "/v1.0/healthz"
-	shutdownTimeout  = 5 * time.Second
+	// partitions of every topic the broker creates. Dapr's Kafka consumer
+	// handles one partition's messages one at a time, and the outbox of
+	// daprd 1.14 waits a second before it publishes each message of its
+	// internal topic: with one partition, orders would start at one per
+	// second. Partitions are what a Kafka operator scales consumers with.
+	partitions      = 64
+	clusterID       = "shop-devbroker"
+	healthPath      = "/v1.0/healthz"
+	shutdownTimeout = 5 * time.Second
 )
 
 func main() {
@@ -167,7 +173,7 @@ func run(ctx context.Context, args []string, log *logrus.Logger) error {
 		kfake.ListenFn(func(string, string) (net.Listener, error) { return ln, nil }),
 		kfake.ClusterID(clusterID),
 		kfake.AllowAutoTopicCreation(),
-		kfake.DefaultNumPartitions(1),
+		kfake.DefaultNumPartitions(partitions),
 		kfake.WithLogger(kfakeLogger{log}),
 	)
 	if err != nil {

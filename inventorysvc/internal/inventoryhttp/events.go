@@ -1,15 +1,9 @@
 package inventoryhttp
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-
-	"google.golang.org/grpc/metadata"
 
 	"shop/inventorysvc/internal/inventory"
 	"shop/platform/events"
@@ -59,13 +53,13 @@ type orderEvent struct {
 // Event types this service does not know are acknowledged and ignored: new
 // types on the topic are not a breaking change (docs/events.md).
 func (h *Handler) orderEvents() http.HandlerFunc {
-	return handleEvents(func(r *http.Request, e events.CloudEvent) error {
+	return events.Handle(func(r *http.Request, e events.CloudEvent) error {
 		var data orderEvent
 		if err := e.Decode(&data); err != nil {
 			return fmt.Errorf("%w: %w", events.ErrDrop, err)
 		}
 		log := httpx.Logger(r.Context()).WithField("event_type", data.Type).WithField("order_id", data.OrderID)
-		ctx := withTraceParent(r.Context(), e.TraceParent)
+		ctx := r.Context()
 		var err error
 		switch data.Type {
 		case TypeOrderCreated:
@@ -88,46 +82,4 @@ func (h *Handler) orderEvents() http.HandlerFunc {
 		}
 		return err
 	})
-}
-
-// handleEvents is events.Handle with one difference: the CloudEvent
-// envelope is decoded leniently. events.Handle decodes it with
-// httpx.DecodeJSON, which rejects unknown fields, and every envelope Dapr
-// delivers has attributes that events.CloudEvent does not list
-// (specversion, time, traceid, tracestate, ...): all of them would be
-// dropped. Unknown attributes must be ignored (CloudEvents 1.0, and
-// docs/events.md). Remove this once platform/events decodes leniently.
-func handleEvents(fn func(r *http.Request, e events.CloudEvent) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var e events.CloudEvent
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
-		if err := dec.Decode(&e); err != nil {
-			// A body that is not a CloudEvent can never succeed.
-			httpx.Logger(r.Context()).WithError(err).Error("event dropped: not a CloudEvent")
-			httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "DROP"})
-			return
-		}
-		// Hand the decoded envelope to events.Handle, so that its answers
-		// and logging stay the one definition of the Dapr contract.
-		body, err := json.Marshal(e)
-		if err != nil {
-			httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "DROP"})
-			return
-		}
-		r2 := r.Clone(r.Context())
-		r2.Body = io.NopCloser(bytes.NewReader(body))
-		r2.ContentLength = int64(len(body))
-		r2.Header.Set("Content-Type", "application/json")
-		events.Handle(fn)(w, r2)
-	}
-}
-
-// withTraceParent passes the event's trace context to the sidecar with
-// every gRPC call made for it, so that the state operations and the
-// published outcome belong to the order's trace.
-func withTraceParent(ctx context.Context, traceparent string) context.Context {
-	if traceparent == "" {
-		return ctx
-	}
-	return metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent)
 }

@@ -110,12 +110,16 @@ func (s *Service) Place(ctx context.Context, req PlaceRequest) (Order, error) {
 			return Order{}, ErrKeyReused
 		}
 		if claimedID != id {
-			// An earlier request with this key won; it may still be creating
-			// the order, or have crashed before it did: creating it again
-			// with the same id is safe, the insert lets only one through.
-			if o, err := s.store.Get(ctx, claimedID); err == nil {
+			// An earlier request with this key won. It is creating the
+			// order, or crashed before it did: wait a little for the order,
+			// then create it with the same id (the insert lets one through).
+			// Waiting first keeps racing duplicates from sending inserts that
+			// are bound to fail, each of which costs the outbox a wait.
+			o, err := s.awaitOrder(ctx, claimedID)
+			if err == nil {
 				return o, nil
-			} else if !errors.Is(err, ErrNotFound) {
+			}
+			if !errors.Is(err, ErrNotFound) {
 				return Order{}, err
 			}
 			id = claimedID
@@ -157,6 +161,27 @@ func (s *Service) Place(ctx context.Context, req PlaceRequest) (Order, error) {
 		return Order{}, err
 	}
 	return o, nil
+}
+
+// claimWait is how long a duplicate request waits for the order of the
+// request that claimed its idempotency key.
+const claimWait = 3 * time.Second
+
+// awaitOrder polls for the order until it exists or claimWait passes.
+func (s *Service) awaitOrder(ctx context.Context, id string) (Order, error) {
+	ctx, cancel := context.WithTimeout(ctx, claimWait)
+	defer cancel()
+	for {
+		o, err := s.store.Get(ctx, id)
+		if !errors.Is(err, ErrNotFound) {
+			return o, err
+		}
+		select {
+		case <-ctx.Done():
+			return Order{}, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // requestHash fingerprints what a request asks for, to tell a retry from a

@@ -277,8 +277,11 @@ func (h *Handler) onInventory(r *http.Request, e events.CloudEvent) error {
 	}
 	if errors.Is(err, order.ErrNotFound) {
 		// Inventory only answers orders it learnt of from order.created,
-		// which commits with the order: this one is not ours.
-		return errors.Join(events.ErrDrop, err)
+		// which commits with the order: this one is not ours (another
+		// system on the same topic, or a test). Nothing to do, and nothing
+		// that retrying or a dead letter would mend.
+		httpx.Logger(r.Context()).WithField("order_id", ev.OrderID).Warn("inventory outcome for an unknown order ignored")
+		return nil
 	}
 	return err
 }
@@ -294,7 +297,14 @@ func (h *Handler) onOrders(r *http.Request, e events.CloudEvent) error {
 	if ev.Type != order.TypeOrderCancelled {
 		return nil
 	}
-	return h.svc.OnCancelled(r.Context(), ev.OrderID)
+	err := h.svc.OnCancelled(r.Context(), ev.OrderID)
+	if errors.Is(err, order.ErrNotFound) {
+		// order.cancelled comes from this service's own outbox, which
+		// commits it with the order: an unknown order is not ours.
+		httpx.Logger(r.Context()).WithField("order_id", ev.OrderID).Warn("order.cancelled for an unknown order ignored")
+		return nil
+	}
+	return err
 }
 
 // sweep is called by the cron input binding: it cancels timed-out orders.

@@ -164,9 +164,10 @@ func TestEventHandlersAnswerDapr(t *testing.T) {
 	}{
 		{"reserved", "/events/inventory", `{"type":"inventory.reserved","order_id":"` + o.ID + `"}`, "SUCCESS"},
 		{"reserved again", "/events/inventory", `"{\"type\":\"inventory.reserved\",\"order_id\":\"` + o.ID + `\"}"`, "SUCCESS"},
-		{"unknown order", "/events/inventory", `{"type":"inventory.reserved","order_id":"nope"}`, "DROP"},
+		{"unknown order", "/events/inventory", `{"type":"inventory.reserved","order_id":"nope"}`, "SUCCESS"},
 		{"no order id", "/events/inventory", `{"type":"inventory.reserved"}`, "DROP"},
 		{"other type", "/events/inventory", `{"type":"inventory.restocked","order_id":"x"}`, "SUCCESS"},
+		{"cancelled, unknown order", "/events/orders", `{"type":"order.cancelled","order_id":"nope"}`, "SUCCESS"},
 		{"cancelled: refund", "/events/orders", `{"type":"order.cancelled","order_id":"` + o.ID + `"}`, "SUCCESS"},
 	}
 	for _, tt := range tests {

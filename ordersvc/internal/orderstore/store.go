@@ -24,6 +24,7 @@ import (
 type StateClient interface {
 	GetState(ctx context.Context, storeName, key string, meta map[string]string) (*dapr.StateItem, error)
 	GetBulkState(ctx context.Context, storeName string, keys []string, meta map[string]string, parallelism int32) ([]*dapr.BulkStateItem, error)
+	SaveStateWithETag(ctx context.Context, storeName, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error
 	ExecuteStateTransaction(ctx context.Context, storeName string, meta map[string]string, ops []*dapr.StateOperation) error
 }
 
@@ -42,7 +43,9 @@ func idemKey(userID, key string) string { return "idempotency:" + userID + ":" +
 func shardOf(id string) int             { h := fnv.New32a(); h.Write([]byte(id)); return int(h.Sum32() % shards) }
 
 // Store implements order.Store on a Dapr state store whose component has
-// outbox metadata (outboxPublishPubsub, outboxPublishTopic).
+// outbox metadata (outboxPublishPubsub, outboxPublishTopic). The outbox
+// publishes every write made through the transaction API, so only writes
+// that carry an event use it; all others are plain ETag-guarded saves.
 type Store struct {
 	client StateClient
 	name   string
@@ -89,8 +92,19 @@ func (s *Store) get(ctx context.Context, key string, v any) (etag string, found 
 	return item.Etag, true, nil
 }
 
+// exec commits a transaction: a write with its outbox event.
 func (s *Store) exec(ctx context.Context, ops ...*dapr.StateOperation) error {
-	err := s.client.ExecuteStateTransaction(ctx, s.name, nil, ops)
+	return conflict(s.client.ExecuteStateTransaction(ctx, s.name, nil, ops))
+}
+
+// save writes one key guarded by etag (an insert when etag is empty),
+// outside the outbox.
+func (s *Store) save(ctx context.Context, key string, value []byte, etag string) error {
+	return conflict(s.client.SaveStateWithETag(ctx, s.name, key, value, etag, nil,
+		dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite), dapr.WithConsistency(dapr.StateConsistencyStrong)))
+}
+
+func conflict(err error) error {
 	if daprstate.IsConflict(err) {
 		return errors.Join(order.ErrConflict, err)
 	}
@@ -145,15 +159,15 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*order.Order) (an
 		if err != nil {
 			return o, fmt.Errorf("encode order: %w", err)
 		}
-		ops := []*dapr.StateOperation{upsert(orderKey(id), b, etag)}
-		if event != nil {
-			proj, err := projection(orderKey(id), event)
-			if err != nil {
+		if event == nil {
+			err = s.save(ctx, orderKey(id), b, etag)
+		} else {
+			var proj *dapr.StateOperation
+			if proj, err = projection(orderKey(id), event); err != nil {
 				return o, err
 			}
-			ops = append(ops, proj)
+			err = s.exec(ctx, upsert(orderKey(id), b, etag), proj)
 		}
-		err = s.exec(ctx, ops...)
 		if err == nil {
 			return o, nil
 		}
@@ -187,7 +201,7 @@ func (s *Store) ClaimKey(ctx context.Context, userID, key, orderID, requestHash 
 	if err != nil {
 		return "", "", err
 	}
-	err = s.exec(ctx, upsert(idemKey(userID, key), b, ""))
+	err = s.save(ctx, idemKey(userID, key), b, "")
 	if err == nil {
 		return orderID, requestHash, nil
 	}
@@ -237,7 +251,7 @@ func (s *Store) updateIndex(ctx context.Context, key string, fn func([]string) [
 		if err != nil {
 			return err
 		}
-		err = s.exec(ctx, upsert(key, b, etag))
+		err = s.save(ctx, key, b, etag)
 		if err == nil {
 			return nil
 		}
