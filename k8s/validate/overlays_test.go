@@ -1,0 +1,421 @@
+package validate
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+func TestOverlayList(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join(k8sDir, "overlays"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		if e.IsDir() {
+			got = append(got, e.Name())
+		}
+	}
+	if want := overlayNames(); !slices.Equal(got, want) {
+		t.Errorf("k8s/overlays has %v; the tests know %v: add the new profile to the overlays table", got, want)
+	}
+}
+
+// Every overlay renders, decodes strictly, and passes every rule.
+func TestOverlaysPassChecks(t *testing.T) {
+	for _, name := range overlayNames() {
+		t.Run(name, func(t *testing.T) {
+			b := renderOverlay(t, name)
+			if err := b.Check(external(t)); err != nil {
+				t.Errorf("overlay %s:\n%v", name, err)
+			}
+			if len(b.Deployments) != len(services) {
+				t.Errorf("overlay %s has %d Deployments, want %d", name, len(b.Deployments), len(services))
+			}
+			for _, o := range []struct {
+				kind string
+				n    int
+			}{
+				{"Deployment", len(b.Deployments)}, {"Service", len(b.Services)}, {"PodDisruptionBudget", len(b.PDBs)},
+				{"ServiceAccount", len(b.ServiceAccounts)}, {"Component", len(b.Components)},
+				{"Configuration", len(b.Configurations)}, {"Resiliency", len(b.Resiliencies)}, {"Ingress", len(b.Ingresses)},
+			} {
+				if o.n == 0 {
+					t.Errorf("overlay %s renders no %s", name, o.kind)
+				}
+			}
+		})
+	}
+}
+
+// Each profile runs the component types it promises, under the names the
+// code uses, each exactly once.
+func TestOverlayComponentTypes(t *testing.T) {
+	for _, name := range overlayNames() {
+		b := renderOverlay(t, name)
+		got := map[string]string{}
+		for _, c := range b.Components {
+			if _, dup := got[c.Name]; dup {
+				t.Errorf("overlay %s: component %s twice", name, c.Name)
+			}
+			got[c.Name] = c.Spec.Type
+		}
+		want := overlays[name]
+		for n, typ := range want {
+			if got[n] != typ {
+				t.Errorf("overlay %s: component %s has type %q, want %q", name, n, got[n], typ)
+			}
+		}
+		for n := range got {
+			if _, ok := want[n]; !ok {
+				t.Errorf("overlay %s: unexpected component %s", name, n)
+			}
+		}
+	}
+}
+
+// The component names the services read (STATE_STORE, PUBSUB, SECRET_STORE
+// defaults in their config.go) exist in every overlay, and the overlays
+// define the same components as the local profile (components/common,
+// local, gateway): a component added there must be added here too.
+func TestComponentNamesMatchCodeAndLocalProfile(t *testing.T) {
+	fromCode := map[string]bool{}
+	for _, svc := range services {
+		f := readServiceFacts(t, svc)
+		for _, key := range []string{"STATE_STORE", "PUBSUB", "SECRET_STORE"} {
+			if def := f.env[key]; def != "" {
+				fromCode[def] = true
+			}
+		}
+	}
+	for _, n := range []string{"users-state", "orders-state", "inventory-state", "pubsub", "secretstore"} {
+		if !fromCode[n] {
+			t.Errorf("no service's config.go names component %q any more; update this test and the manifests", n)
+		}
+	}
+
+	local := map[string]Component{}
+	for _, dir := range []string{"common", "local", "gateway"} {
+		files, err := filepath.Glob(filepath.Join(repoDir, "components", dir, "*.yaml"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("components/%s: %v (%d files)", dir, err, len(files))
+		}
+		for _, f := range files {
+			data := readFile(t, f)
+			if !bytes.Contains(data, []byte("\nkind: Component\n")) {
+				continue // a Resiliency or another kind of Dapr resource
+			}
+			var c Component
+			if err := StrictYAML(data, &c); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			local[c.Name] = c
+		}
+	}
+	for n := range fromCode {
+		if _, ok := local[n]; !ok {
+			t.Errorf("the code uses component %q but the local profile lacks it", n)
+		}
+	}
+
+	for _, name := range overlayNames() {
+		b := renderOverlay(t, name)
+		for n := range fromCode {
+			if b.Component(n) == nil {
+				t.Errorf("overlay %s lacks component %q, which the code uses", name, n)
+			}
+		}
+		for n, lc := range local {
+			kc := b.Component(n)
+			if kc == nil {
+				t.Errorf("overlay %s lacks component %q of the local profile", name, n)
+				continue
+			}
+			// Outbox settings are behaviour, not infrastructure: the same
+			// on every profile.
+			for _, m := range lc.Spec.Metadata {
+				if !strings.HasPrefix(m.Name, "outbox") {
+					continue
+				}
+				km, ok := kc.Metadata(m.Name)
+				if !ok || km.ValueString() != m.ValueString() {
+					t.Errorf("overlay %s: component %s metadata %s = %q, the local profile has %q", name, n, m.Name, km.ValueString(), m.ValueString())
+				}
+			}
+		}
+		for _, c := range b.Components {
+			if _, ok := local[c.Name]; !ok {
+				t.Errorf("overlay %s has component %q, which the local profile lacks", name, c.Name)
+			}
+		}
+	}
+}
+
+// The overlays swap only Dapr components: everything else renders the same.
+func TestOverlaysDifferOnlyInComponents(t *testing.T) {
+	var first string
+	var want []Object
+	for _, name := range overlayNames() {
+		objs, err := Render(filesys.MakeFsOnDisk(), filepath.Join(k8sDir, "overlays", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rest []Object
+		for _, o := range objs {
+			if o.Kind != "Component" {
+				rest = append(rest, o)
+			}
+		}
+		if want == nil {
+			first, want = name, rest
+			continue
+		}
+		if len(rest) != len(want) {
+			t.Errorf("overlay %s has %d objects besides components, %s has %d", name, len(rest), first, len(want))
+			continue
+		}
+		for i := range rest {
+			if rest[i].String() != want[i].String() || !bytes.Equal(rest[i].JSON, want[i].JSON) {
+				t.Errorf("overlay %s: %s differs from %s's %s", name, rest[i], first, want[i])
+			}
+		}
+	}
+}
+
+// The state stores of the redis-based and postgres-based profiles and the
+// brokers take their connection details from the Secrets the operator
+// guide tells to create, under these names and keys.
+func TestSecretReferences(t *testing.T) {
+	documented := string(readFile(t, filepath.Join(repoDir, "docs", "operators.md")))
+	for _, name := range overlayNames() {
+		b := renderOverlay(t, name)
+		for _, c := range b.Components {
+			for _, m := range c.Spec.Metadata {
+				if m.SecretKeyRef == nil {
+					continue
+				}
+				ref := m.SecretKeyRef
+				if !strings.Contains(documented, ref.Name) || !strings.Contains(documented, "--from-literal="+ref.Key+"=") {
+					t.Errorf("overlay %s: component %s reads Secret %s key %s, which docs/operators.md does not tell how to create", name, c.Name, ref.Name, ref.Key)
+				}
+			}
+		}
+		for _, d := range b.Deployments {
+			secret := d.Spec.Template.Annotations[AnnAppTokenSecret]
+			if !strings.Contains(documented, secret) {
+				t.Errorf("Deployment %s: app token Secret %s is not in docs/operators.md", d.Name, secret)
+			}
+		}
+		for _, r := range b.Roles {
+			for _, rule := range r.Rules {
+				for _, s := range rule.ResourceNames {
+					if !strings.Contains(documented, "secret generic "+s) {
+						t.Errorf("Role %s: Secret %s is not created in docs/operators.md", r.Name, s)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The Deployments run what the code expects: the port it listens on, the
+// app ids it calls, and only variables it reads.
+func TestDeploymentsMatchServiceCode(t *testing.T) {
+	b := renderOverlay(t, "redis")
+	for _, svc := range services {
+		f := readServiceFacts(t, svc)
+		var found bool
+		for _, d := range b.Deployments {
+			if d.Name != svc {
+				continue
+			}
+			found = true
+			if id := d.Spec.Template.Annotations[AnnAppID]; id != svc {
+				t.Errorf("Deployment %s: app id %q, want %q (the app ids the code and dapr.yaml use)", svc, id, svc)
+			}
+			if got := d.Spec.Template.Annotations[AnnAppPort]; got != strconv.Itoa(f.port) {
+				t.Errorf("Deployment %s: app port %s, the code's default is %d", svc, got, f.port)
+			}
+			for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+				if e.Name == "GOMEMLIMIT" {
+					continue // read by the Go runtime
+				}
+				def, ok := f.env[e.Name]
+				if !ok {
+					t.Errorf("Deployment %s sets %s, which %s does not read", svc, e.Name, svc)
+				}
+				// App ids the code calls must be the Deployments' app ids.
+				if strings.HasSuffix(e.Name, "_APP_ID") && e.Value != def {
+					t.Errorf("Deployment %s: %s=%q, but the app id is %q", svc, e.Name, e.Value, def)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no Deployment %s", svc)
+		}
+	}
+}
+
+// The gateway: ingress-nginx values, the Ingress and the Dapr resources
+// agree with each other.
+func TestGateway(t *testing.T) {
+	v := gatewayValues(t).Controller
+	ann := v.PodAnnotations
+	for k, want := range map[string]string{
+		AnnEnabled:                         "true",
+		AnnAppID:                           GatewayAppID,
+		AnnConfig:                          "gateway-config",
+		AnnLogAsJSON:                       "true",
+		AnnEnableMetrics:                   "true",
+		AnnDisableBuiltinStore:             "true",
+		"dapr.io/sidecar-listen-addresses": "0.0.0.0",
+	} {
+		if ann[k] != want {
+			t.Errorf("ingress-nginx podAnnotations %s=%q, want %q", k, ann[k], want)
+		}
+	}
+	if _, ok := ann[AnnAppPort]; ok {
+		t.Errorf("the gateway sidecar has no app: drop %s", AnnAppPort)
+	}
+	if v.Kind != "Deployment" {
+		t.Errorf("ingress-nginx kind %q: the Dapr operator creates gateway-dapr only for a Deployment", v.Kind)
+	}
+	if !v.Scope.Enabled || v.IngressClassResource.Default || v.AllowSnippetAnnotations {
+		t.Errorf("the shop's ingress-nginx must watch its namespace only, not be the default class, and refuse snippets")
+	}
+	if v.Config["limit-req-status-code"] != "429" {
+		t.Errorf("nginx's rate limit must answer 429")
+	}
+
+	b := renderOverlay(t, "redis")
+	if len(b.Ingresses) != 1 {
+		t.Fatalf("%d Ingresses, want 1", len(b.Ingresses))
+	}
+	ing := b.Ingresses[0]
+	if cls := ing.Spec.IngressClassName; cls == nil || *cls != v.IngressClassResource.Name || *cls != v.IngressClass {
+		t.Errorf("Ingress class %v, the controller's is %q", cls, v.IngressClassResource.Name)
+	}
+	var routed []string
+	for _, p := range ing.Spec.Rules[0].HTTP.Paths {
+		routed = append(routed, p.Path)
+	}
+	for _, svc := range services {
+		if !slices.Contains(routed, "/v1.0/invoke/"+svc+"/method/") {
+			t.Errorf("the Ingress does not route to %s", svc)
+		}
+	}
+
+	rl := b.Component("ratelimit")
+	if rl == nil {
+		t.Fatal("no ratelimit component")
+	}
+	if m, _ := rl.Metadata("maxRequestsPerSecond"); m.ValueString() != "100" {
+		t.Errorf("maxRequestsPerSecond = %q, want 100", m.ValueString())
+	}
+	if !slices.Equal(rl.Scopes, []string{GatewayAppID}) {
+		t.Errorf("ratelimit scopes %v, want only the gateway", rl.Scopes)
+	}
+	cfg := b.configuration("gateway-config")
+	if cfg == nil || cfg.Spec.HTTPPipeline == nil || len(cfg.Spec.HTTPPipeline.Handlers) != 1 ||
+		cfg.Spec.HTTPPipeline.Handlers[0].Type != "middleware.http.ratelimit" {
+		t.Fatalf("gateway-config must run the rate limit in its httpPipeline")
+	}
+	if cfg.Spec.API == nil || len(cfg.Spec.API.Allowed) == 0 {
+		t.Fatalf("gateway-config must allow only the invoke API")
+	}
+	for _, r := range cfg.Spec.API.Allowed {
+		if r.Name != "invoke" {
+			t.Errorf("gateway-config allows API %s; the gateway serves invocation only", r.Name)
+		}
+	}
+	// Nothing the gateway might read: no component but the rate limit.
+	for _, c := range b.Components {
+		if c.Name != "ratelimit" && slices.Contains(c.Scopes, GatewayAppID) {
+			t.Errorf("component %s is scoped to the gateway", c.Name)
+		}
+	}
+}
+
+// The resiliency the design asks for: ordersvc -> inventorysvc has a timeout,
+// retries and a circuit breaker; so has publishing; the gateway retries
+// nothing on a client's behalf.
+func TestResiliency(t *testing.T) {
+	b := renderOverlay(t, "redis")
+	if len(b.Resiliencies) != 1 {
+		t.Fatalf("%d Resiliency resources, want 1", len(b.Resiliencies))
+	}
+	r := b.Resiliencies[0]
+	if !slices.Contains(r.Scopes, "ordersvc") || slices.Contains(r.Scopes, GatewayAppID) {
+		t.Errorf("scopes %v: want ordersvc in, the gateway out", r.Scopes)
+	}
+	inv, ok := r.Spec.Targets.Apps["inventorysvc"]
+	if !ok || inv.Timeout == "" || inv.Retry == "" || inv.CircuitBreaker == "" {
+		t.Errorf("target app inventorysvc = %+v, want a timeout, a retry and a circuit breaker", inv)
+	}
+	ps, ok := r.Spec.Targets.Components["pubsub"]
+	if !ok || ps.Outbound.CircuitBreaker == "" || ps.Outbound.Retry == "" || ps.Outbound.Timeout == "" || ps.Inbound.Retry == "" {
+		t.Errorf("target component pubsub = %+v, want outbound timeout/retry/circuit breaker and inbound retry", ps)
+	}
+	if rt := r.Spec.Policies.Retries[inv.Retry]; rt.Policy != "exponential" {
+		t.Errorf("invocation retry policy %q, want exponential backoff", rt.Policy)
+	}
+}
+
+// Choosing another namespace in an overlay of one's own moves everything,
+// the Dapr access control policies included; and images can be overridden.
+func TestOperatorOverlay(t *testing.T) {
+	base, err := filepath.Abs(filepath.Join(k8sDir, "overlays", "redis"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// Kustomize takes a base by relative path only.
+	rel, err := filepath.Rel(dir, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kust := `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: shop-staging
+resources:
+  - ` + filepath.ToSlash(rel) + `
+images:
+  - name: ghcr.io/example/shop-ordersvc
+    newName: registry.example.com/shop/ordersvc
+    newTag: "1.4.2"
+`
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(kust), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := renderDir(t, dir)
+	if err := b.Check(external(t)); err != nil {
+		t.Errorf("an overlay with namespace shop-staging fails the checks:\n%v", err)
+	}
+	for _, cfg := range b.Configurations {
+		if cfg.Namespace != "shop-staging" {
+			t.Errorf("Configuration %s in namespace %q", cfg.Name, cfg.Namespace)
+		}
+		for _, p := range cfg.Spec.AccessControl.Policies {
+			if p.Namespace != "shop-staging" {
+				t.Errorf("Configuration %s: policy for %s names namespace %q, want shop-staging", cfg.Name, p.AppID, p.Namespace)
+			}
+		}
+	}
+	for _, d := range b.Deployments {
+		img := d.Spec.Template.Spec.Containers[0].Image
+		want := "ghcr.io/example/shop-" + d.Name + ":latest"
+		if d.Name == "ordersvc" {
+			want = "registry.example.com/shop/ordersvc:1.4.2"
+		}
+		if img != want {
+			t.Errorf("Deployment %s image %q, want %q", d.Name, img, want)
+		}
+	}
+}
