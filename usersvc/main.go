@@ -55,7 +55,7 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 	svc, err := user.NewService(ctx,
 		userstore.New(client, cfg.stateStore),
 		password.NewHasher(password.OWASP, cfg.hashesAtOnce),
-		userevents.New(client, cfg.pubsub))
+		userevents.New(client, cfg.pubsub, cfg.usersTopic))
 	if err != nil {
 		return err
 	}

@@ -12,9 +12,6 @@ import (
 	"shop/usersvc/internal/user"
 )
 
-// Topic carries the user service's events.
-const Topic = "users"
-
 // TypeRegistered is the type of the event of a new account.
 const TypeRegistered = "user.registered"
 
@@ -23,15 +20,17 @@ type Publisher interface {
 	PublishEvent(ctx context.Context, pubsubName, topicName string, data interface{}, opts ...dapr.PublishEventOption) error
 }
 
-// Events implements user.Events on the pub/sub component pubsub.
+// Events implements user.Events on a topic of the pub/sub component pubsub.
 type Events struct {
 	client Publisher
 	pubsub string
+	topic  string
 }
 
-// New returns the events of the user service on the component pubsub.
-func New(client Publisher, pubsub string) *Events {
-	return &Events{client: client, pubsub: pubsub}
+// New returns the events of the user service on topic of the component
+// pubsub.
+func New(client Publisher, pubsub, topic string) *Events {
+	return &Events{client: client, pubsub: pubsub, topic: topic}
 }
 
 // Registered is the data of a user.registered event.
@@ -59,7 +58,7 @@ func (e *Events) Registered(ctx context.Context, u user.User) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	// A struct is sent as JSON with content type application/json.
-	if err := e.client.PublishEvent(ctx, e.pubsub, Topic, data); err != nil {
+	if err := e.client.PublishEvent(ctx, e.pubsub, e.topic, data); err != nil {
 		return fmt.Errorf("publish %s of %s: %w", TypeRegistered, u.ID, err)
 	}
 	return nil

@@ -28,7 +28,7 @@ func (f *fakePublisher) PublishEvent(_ context.Context, pubsub, topic string, da
 func TestRegisteredFollowsTheCatalog(t *testing.T) {
 	p := &fakePublisher{}
 	u := user.User{ID: "u1", Email: "ann@example.com", Name: "Ann", Role: user.RoleCustomer, PasswordHash: "$argon2id$secret", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	if err := New(p, "pubsub").Registered(context.Background(), u); err != nil {
+	if err := New(p, "pubsub", "users").Registered(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	if p.pubsub != "pubsub" || p.topic != "users" {
@@ -47,7 +47,7 @@ func TestRegisteredFollowsTheCatalog(t *testing.T) {
 
 func TestRegisteredReportsFailure(t *testing.T) {
 	boom := errors.New("broker down")
-	err := New(&fakePublisher{err: boom}, "pubsub").Registered(context.Background(), user.User{ID: "u1"})
+	err := New(&fakePublisher{err: boom}, "pubsub", "users").Registered(context.Background(), user.User{ID: "u1"})
 	if !errors.Is(err, boom) {
 		t.Errorf("Registered() = %v; want the publisher's error", err)
 	}
