@@ -4,10 +4,8 @@ package orderhttp
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -151,33 +149,16 @@ func invalidProblem(e *order.InvalidError) *httpx.Problem {
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	claims, _ := auth.FromContext(r.Context())
-	q := r.URL.Query()
-	size := DefaultPageSize
-	var bad []httpx.FieldError
-	if v := q.Get("page_size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxPageSize {
-			bad = append(bad, httpx.FieldError{Field: "page_size", Detail: "must be a whole number from 1 to " + strconv.Itoa(MaxPageSize)})
-		}
-		size = n
-	}
-	var after string
-	if v := q.Get("page_token"); v != "" {
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || len(b) == 0 {
-			bad = append(bad, httpx.FieldError{Field: "page_token", Detail: "is not a token this API returned"})
-		}
-		after = string(b)
-	}
-	if len(bad) > 0 {
-		httpx.WriteProblem(w, httpx.Invalid(bad...))
+	page, problem := httpx.ParsePage(r, DefaultPageSize, MaxPageSize, func(string) bool { return true })
+	if problem != nil {
+		httpx.WriteProblem(w, problem)
 		return
 	}
 	userID := claims.Subject
 	if claims.IsAdmin() {
 		userID = ""
 	}
-	orders, next, err := h.svc.List(r.Context(), userID, after, size)
+	orders, next, err := h.svc.List(r.Context(), userID, page.After, page.Size)
 	if err != nil {
 		h.unavailable(w, r, err)
 		return
@@ -189,9 +170,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	for _, o := range orders {
 		out.Orders = append(out.Orders, toJSON(o))
 	}
-	if next != "" {
-		out.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(next))
-	}
+	out.NextPageToken = httpx.PageToken(next)
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
