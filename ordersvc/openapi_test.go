@@ -25,4 +25,8 @@ func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
 	if len(unserved) > 0 {
 		t.Errorf("openapi.yaml documents routes the service does not serve: %v", unserved)
 	}
+	bad, err := openapi.UnresolvedRefs(openAPI)
+	if err != nil || len(bad) > 0 {
+		t.Errorf("openapi.yaml $refs that resolve to nothing: %v (%v)", bad, err)
+	}
 }

@@ -86,3 +86,37 @@ func Diff(doc []byte, r *mux.Router, skip ...string) (undocumented, unserved []s
 	}
 	return undocumented, unserved, nil
 }
+
+// UnresolvedRefs lists the local $refs ("#/components/<kind>/<name>") of an
+// OpenAPI document that point at nothing it defines.
+func UnresolvedRefs(doc []byte) ([]string, error) {
+	var raw map[string]any
+	if err := yaml.Unmarshal(doc, &raw); err != nil {
+		return nil, fmt.Errorf("parse OpenAPI document: %w", err)
+	}
+	components, _ := raw["components"].(map[string]any)
+	var bad []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, child := range v {
+				if ref, ok := child.(string); ok && k == "$ref" {
+					kind, name, _ := strings.Cut(strings.TrimPrefix(ref, "#/components/"), "/")
+					defs, _ := components[kind].(map[string]any)
+					if _, ok := defs[name]; !ok || !strings.HasPrefix(ref, "#/components/") {
+						bad = append(bad, ref)
+					}
+				}
+				walk(child)
+			}
+		case []any:
+			for _, child := range v {
+				walk(child)
+			}
+		}
+	}
+	walk(raw)
+	slices.Sort(bad)
+	return slices.Compact(bad), nil
+}

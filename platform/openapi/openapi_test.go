@@ -59,3 +59,24 @@ func TestDiff(t *testing.T) {
 		t.Error("Diff(swagger 2) = nil error; want a refusal")
 	}
 }
+
+func TestUnresolvedRefs(t *testing.T) {
+	doc := `openapi: 3.0.3
+paths:
+  /a:
+    get:
+      responses:
+        "200": {$ref: "#/components/responses/Ok"}
+        "400": {$ref: "#/components/responses/Missing"}
+      requestBody: {content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}}
+components:
+  responses:
+    Ok: {description: ok}
+  schemas:
+    Thing: {type: object}
+`
+	bad, err := UnresolvedRefs([]byte(doc))
+	if err != nil || !slices.Equal(bad, []string{"#/components/responses/Missing"}) {
+		t.Errorf("UnresolvedRefs() = %v, %v; want the one missing response", bad, err)
+	}
+}
