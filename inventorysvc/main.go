@@ -38,14 +38,14 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 	defer client.Close()
 
 	store := inventorystore.New(client, cfg.stateStore)
+	svc := inventory.NewService(store, inventoryevents.New(client, cfg.pubsub, cfg.inventoryTopic))
 	if cfg.seedDemo {
-		seeded, err := inventory.SeedDemo(ctx, store)
+		seeded, err := inventory.SeedDemo(ctx, svc)
 		if err != nil {
 			return err
 		}
 		log.WithField("seeded", seeded).Info("demo catalog checked")
 	}
-	svc := inventory.NewService(store, inventoryevents.New(client, cfg.pubsub, cfg.inventoryTopic))
 	h := inventoryhttp.New(inventoryhttp.Config{
 		Service:     svc,
 		Verifier:    auth.NewVerifier(auth.InvokeKeySource(client, cfg.usersAppID)),

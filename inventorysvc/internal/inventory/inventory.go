@@ -30,6 +30,9 @@ type Product struct {
 	Reserved   int64  `json:"reserved"`
 	Sold       int64  `json:"sold"`
 	Received   int64  `json:"received"`
+	// Log holds the newest "<order id>:<step>" entries of the order steps
+	// applied to the product (see Step): each is applied at most once.
+	Log []string `json:"log,omitempty"`
 	// Version is the store's concurrency token (its ETag) of the product
 	// as it was read; writes are guarded by it. It is not stored.
 	Version string `json:"-"`
@@ -59,30 +62,36 @@ type Page struct {
 	Next string
 }
 
-// Store keeps products and reservations. Implementations report
-// ErrNotFound, ErrExists and ErrConflict. Writes are guarded by the Version
-// each value was read with (first-write concurrency), so that a write based
-// on a stale read fails with ErrConflict instead of losing an update.
+// Store keeps products, the catalog index and reservations, one key each.
+// Every write is a single-key write: none relies on a multi-key
+// transaction, which not every state store applies all or nothing (see
+// inventorystore). Implementations report ErrNotFound, ErrExists and
+// ErrConflict. Writes are guarded by the Version each value was read with
+// (first-write concurrency), so that a write based on a stale read fails
+// with ErrConflict instead of losing an update; a value without a Version
+// is inserted only if absent.
 type Store interface {
-	Get(ctx context.Context, sku string) (Product, error)
-	// List returns up to limit products whose SKU sorts after the given one.
+	// Product reads one product, with its version.
+	Product(ctx context.Context, sku string) (Product, error)
+	// Products reads the products with the given SKUs; those that do not
+	// exist are not in the map.
+	Products(ctx context.Context, skus []string) (map[string]Product, error)
+	// List returns up to limit listed products whose SKU sorts after the
+	// given one.
 	List(ctx context.Context, after string, limit int) (Page, error)
-	// Seed stores products only when the catalog is empty, in one
-	// transaction; it reports ErrExists when the catalog already has products.
-	Seed(ctx context.Context, products []Product) error
-	// Create adds a new product to the catalog: the product and the
-	// catalog's list of SKUs in one transaction. It reports ErrExists when
-	// the SKU is taken, ErrConflict when the catalog changed meanwhile.
-	Create(ctx context.Context, p Product) error
-	// Load reads the products with the given SKUs (those that do not exist
-	// are not in the map) and, when orderID is not empty, the order's
-	// reservation (nil when there is none), all with their versions.
-	Load(ctx context.Context, orderID string, skus []string) (map[string]Product, *Reservation, error)
-	// Save writes existing products and r (nil for none) in one
-	// transaction, each guarded by its version; a reservation without a
-	// version is inserted only if absent. ErrConflict when any of them
-	// changed since it was read.
-	Save(ctx context.Context, products []Product, r *Reservation) error
+	// InsertProduct stores a new product; ErrExists when the SKU is taken.
+	InsertProduct(ctx context.Context, p Product) error
+	// SaveProduct writes an existing product guarded by its version.
+	SaveProduct(ctx context.Context, p Product) error
+	// AddToCatalog adds SKUs to the catalog index (a set: adding one that
+	// is listed changes nothing); ErrConflict when the index changed
+	// since it was read, and the caller tries again.
+	AddToCatalog(ctx context.Context, skus ...string) error
+	// Reservation reads an order's reservation, with its version.
+	Reservation(ctx context.Context, orderID string) (Reservation, error)
+	// SaveReservation writes r guarded by its version, or inserts it
+	// only if absent when it has none.
+	SaveReservation(ctx context.Context, r Reservation) error
 }
 
 // DemoCatalog is the catalog a new installation starts with.
@@ -105,17 +114,25 @@ func DemoCatalog() []Product {
 	return products
 }
 
-// SeedDemo puts the demo catalog into an empty store. A store that already
-// has products (a restart, or another replica that won the race) is left as
-// it is.
-func SeedDemo(ctx context.Context, s Store) (seeded bool, err error) {
-	err = s.Seed(ctx, DemoCatalog())
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, ErrExists), errors.Is(err, ErrConflict):
-		return false, nil
-	default:
-		return false, fmt.Errorf("seed demo catalog: %w", err)
+// SeedDemo puts the demo catalog into the store, product by product: each
+// is inserted only if absent, then listed in the catalog index. It is
+// idempotent, so restarts and replicas seeding at once are safe, and a
+// product that exists (perhaps sold from since) is left as it is. seeded
+// reports whether this call inserted any product.
+func SeedDemo(ctx context.Context, s *Service) (seeded bool, err error) {
+	products := DemoCatalog()
+	skus := make([]string, 0, len(products))
+	for _, p := range products {
+		switch err := s.store.InsertProduct(ctx, p); {
+		case err == nil:
+			seeded = true
+		case !errors.Is(err, ErrExists):
+			return seeded, fmt.Errorf("seed demo product %s: %w", p.SKU, err)
+		}
+		skus = append(skus, p.SKU)
 	}
+	if err := s.retry(ctx, "list demo catalog", func() error { return s.store.AddToCatalog(ctx, skus...) }); err != nil {
+		return seeded, fmt.Errorf("seed demo catalog: %w", err)
+	}
+	return seeded, nil
 }

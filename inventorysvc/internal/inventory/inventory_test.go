@@ -46,31 +46,62 @@ func TestDemoCatalogIsValid(t *testing.T) {
 	}
 }
 
-type seedStore struct {
-	Store
-	err   error
-	calls int
-}
-
-func (s *seedStore) Seed(context.Context, []Product) error { s.calls++; return s.err }
-
-func TestSeedDemo(t *testing.T) {
-	tests := []struct {
-		name     string
-		storeErr error
-		seeded   bool
-		fails    bool
-	}{
-		{"empty store", nil, true, false},
-		{"already seeded", ErrExists, false, false},
-		{"lost the race", ErrConflict, false, false},
-		{"store down", errors.New("unavailable"), false, true},
+func TestSeedDemoIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	store := &fakeStore{products: map[string]Product{}, catalog: map[string]bool{}}
+	svc := NewService(store, nil)
+	seeded, err := SeedDemo(ctx, svc)
+	if err != nil || !seeded {
+		t.Fatalf("SeedDemo(empty) = %v, %v; want seeded", seeded, err)
 	}
-	for _, tt := range tests {
-		s := &seedStore{err: tt.storeErr}
-		seeded, err := SeedDemo(context.Background(), s)
-		if seeded != tt.seeded || (err != nil) != tt.fails {
-			t.Errorf("%s: SeedDemo() = %v, %v; want %v, fails=%v", tt.name, seeded, err, tt.seeded, tt.fails)
+	p := store.products["BOOK-GO"]
+	p.Available, p.Sold = p.Available-1, 1 // sold from since
+	store.products["BOOK-GO"] = p
+	delete(store.catalog, "MUG-DAPR") // a seed that failed before listing
+	delete(store.products, "HOODIE-CNCF")
+	seeded, err = SeedDemo(ctx, svc)
+	if err != nil || !seeded {
+		t.Fatalf("SeedDemo(partly seeded) = %v, %v; want seeded", seeded, err)
+	}
+	if store.products["BOOK-GO"].Sold != 1 {
+		t.Error("SeedDemo overwrote a product that exists")
+	}
+	for _, d := range DemoCatalog() {
+		if _, ok := store.products[d.SKU]; !ok || !store.catalog[d.SKU] {
+			t.Errorf("%s: stored %v, listed %v; want both", d.SKU, ok, store.catalog[d.SKU])
 		}
 	}
+	if seeded, err = SeedDemo(ctx, svc); err != nil || seeded {
+		t.Errorf("SeedDemo(seeded) = %v, %v; want nothing to do", seeded, err)
+	}
+	store.err = errors.New("unavailable")
+	if _, err := SeedDemo(ctx, svc); err == nil {
+		t.Error("SeedDemo(store down) succeeded")
+	}
+}
+
+// fakeStore is the least of a Store that SeedDemo needs.
+type fakeStore struct {
+	Store
+	products map[string]Product
+	catalog  map[string]bool
+	err      error
+}
+
+func (s *fakeStore) InsertProduct(_ context.Context, p Product) error {
+	if s.err != nil {
+		return s.err
+	}
+	if _, ok := s.products[p.SKU]; ok {
+		return ErrExists
+	}
+	s.products[p.SKU] = p
+	return nil
+}
+
+func (s *fakeStore) AddToCatalog(_ context.Context, skus ...string) error {
+	for _, sku := range skus {
+		s.catalog[sku] = true
+	}
+	return nil
 }

@@ -34,6 +34,22 @@ const (
 	// StatusReleased: the order was cancelled; whatever it held went back
 	// to available, and it holds nothing.
 	StatusReleased Status = "released"
+
+	// Transitional statuses: a step over the order's products is under
+	// way. A delivery that finds one carries the step on to its end
+	// (every product step is idempotent), so a crash in the middle is
+	// repaired by the event's redelivery.
+
+	// StatusReserving: reserving the lines one by one.
+	StatusReserving Status = "reserving"
+	// StatusRejecting: a line could not be reserved; giving back the
+	// lines that were.
+	StatusRejecting Status = "rejecting"
+	// StatusCommitting: selling the reserved units, line by line.
+	StatusCommitting Status = "committing"
+	// StatusReleasing: giving the units back, line by line; From says
+	// where they were held.
+	StatusReleasing Status = "releasing"
 )
 
 // Outcome is the answer the inventory gave to an order's order.created
@@ -74,13 +90,18 @@ type Rejection struct {
 
 // Reservation is what the inventory remembers of one order: its lines, the
 // stock it holds, and the answer given to its order.created. There is one
-// per order id, which makes every order event idempotent.
+// per order id, which makes every order event idempotent. It is the
+// order's decision: a state machine whose every move (To) is one guarded
+// write, while each product carries the order's steps in its Log.
 type Reservation struct {
 	OrderID    string      `json:"order_id"`
 	Status     Status      `json:"status"`
 	Outcome    Outcome     `json:"outcome,omitempty"`
 	Lines      []Line      `json:"lines,omitempty"`
 	Rejections []Rejection `json:"rejections,omitempty"`
+	// From is the status a releasing or released reservation was
+	// cancelled in: reserved, committing or committed.
+	From Status `json:"from,omitempty"`
 	// Version is the store's concurrency token of the reservation as it
 	// was read, "" for one not stored yet (written as insert-if-absent).
 	Version string `json:"-"`
@@ -146,151 +167,75 @@ func SKUs(lines []Line) []string {
 	return skus
 }
 
-// Decision is what an order event does: the reservation after it and the
-// products to write with it, in one transaction. Write is false when the
-// event changes nothing (a redelivery, or an event that arrived late).
-type Decision struct {
-	Reservation Reservation
-	Products    []Product
-	Write       bool
+// next lists the moves of a reservation: each is one single-key write of
+// its record guarded by the version read, so that of two deliveries racing
+// for one move exactly one makes it, and the other reads the record again
+// and carries on from where it stands.
+var next = map[Status][]Status{
+	StatusReserving:  {StatusReserved, StatusRejecting},
+	StatusRejecting:  {StatusRejected},
+	StatusReserved:   {StatusCommitting, StatusReleasing},
+	StatusCommitting: {StatusCommitted, StatusReleasing},
+	StatusCommitted:  {StatusReleasing},
+	StatusReleasing:  {StatusReleased},
 }
 
-// DecideCreated decides order.created for lines (merged with MergeLines).
-// existing is the order's reservation, nil when there is none; products
-// holds the order's products that exist, by SKU.
-//
-//   - No reservation yet: reserve every line, or none. A line whose product
-//     does not exist is rejected as unknown_product, one with less available
-//     than asked as out_of_stock; the rejection lists every such line.
-//   - A reservation with an outcome: a redelivery. Nothing changes, and the
-//     recorded outcome is answered again.
-//   - A reservation without an outcome: the order was cancelled before its
-//     order.created arrived (see DecideCancelled). Nothing is reserved; the
-//     order is answered rejected with order_cancelled on every line, and
-//     that answer is recorded so that redeliveries get it too.
-func DecideCreated(orderID string, lines []Line, existing *Reservation, products map[string]Product) (Decision, error) {
-	if existing != nil {
-		if existing.Outcome != OutcomeNone {
-			return Decision{Reservation: *existing}, nil
-		}
-		next := *existing
-		next.Outcome, next.Lines, next.Rejections = OutcomeRejected, lines, nil
-		for _, l := range lines {
-			next.Rejections = append(next.Rejections, Rejection{SKU: l.SKU, Reason: ReasonOrderCancelled})
-		}
-		return Decision{Reservation: next, Write: true}, nil
-	}
-	r := Reservation{OrderID: orderID, Lines: lines}
-	changed := make([]Product, 0, len(lines))
-	for _, l := range lines {
-		p, ok := products[l.SKU]
-		switch {
-		case !ok:
-			r.Rejections = append(r.Rejections, Rejection{SKU: l.SKU, Reason: ReasonUnknownProduct})
-		case p.Available < l.Quantity:
-			r.Rejections = append(r.Rejections, Rejection{SKU: l.SKU, Reason: ReasonOutOfStock})
-		default:
-			p.Available -= l.Quantity
-			p.Reserved += l.Quantity
-			if err := p.CheckInvariant(); err != nil {
-				return Decision{}, fmt.Errorf("reserve order %s: %w", orderID, err)
-			}
-			changed = append(changed, p)
-		}
-	}
-	if len(r.Rejections) > 0 {
-		// All or none: the products stay as they are.
-		r.Status, r.Outcome = StatusRejected, OutcomeRejected
-		return Decision{Reservation: r, Write: true}, nil
-	}
-	r.Status, r.Outcome = StatusReserved, OutcomeReserved
-	return Decision{Reservation: r, Products: changed, Write: true}, nil
+// NewReservation is the record an order's first order.created inserts:
+// its lines (merged with MergeLines), being reserved.
+func NewReservation(orderID string, lines []Line) Reservation {
+	return Reservation{OrderID: orderID, Status: StatusReserving, Lines: lines}
 }
 
-// DecideConfirmed decides order.confirmed: the order was paid, so its
-// reserved units become sold.
-//
-// The saga confirms only an order the inventory reserved, so confirmation
-// of an order with no reservation, or a rejected one, can never succeed: it
-// is ErrNotApplicable (retrying would block the topic for nothing). A
-// committed order is a redelivery, and a released one was cancelled first
-// (events of one order may arrive in any order): the cancellation stands,
-// and both change nothing.
-func DecideConfirmed(orderID string, existing *Reservation, products map[string]Product) (Decision, error) {
-	if existing == nil {
-		return Decision{}, fmt.Errorf("%w: order %s was confirmed but never reserved", ErrNotApplicable, orderID)
+// Tombstone is the record of an order cancelled before its order.created
+// arrived: released, with no outcome (see AnswerCancelled).
+func Tombstone(orderID string) Reservation {
+	return Reservation{OrderID: orderID, Status: StatusReleased}
+}
+
+// Final reports whether r answers order.created: reserved or rejected,
+// whatever happened to the order since.
+func (r Reservation) Final() bool { return r.Outcome != OutcomeNone }
+
+// To moves r to status: the outcome is set on reaching reserved or
+// rejected, and releasing remembers where the units were held. A move the
+// state machine does not have is ErrInvariant.
+func (r Reservation) To(status Status) (Reservation, error) {
+	if !slices.Contains(next[r.Status], status) {
+		return r, fmt.Errorf("order %s: reservation cannot move from %q to %q: %w", r.OrderID, r.Status, status, ErrInvariant)
 	}
-	switch existing.Status {
-	case StatusCommitted, StatusReleased:
-		return Decision{Reservation: *existing}, nil
+	switch status {
+	case StatusReserved:
+		r.Outcome = OutcomeReserved
 	case StatusRejected:
-		return Decision{}, fmt.Errorf("%w: order %s was confirmed but its reservation was rejected", ErrNotApplicable, orderID)
-	case StatusReserved:
-	default:
-		return Decision{}, fmt.Errorf("order %s: unknown reservation status %q: %w", orderID, existing.Status, ErrInvariant)
+		r.Outcome = OutcomeRejected
+	case StatusReleasing:
+		r.From = r.Status
 	}
-	next := *existing
-	next.Status = StatusCommitted
-	changed, err := move(orderID, existing.Lines, products, func(p *Product, q int64) {
-		p.Reserved -= q
-		p.Sold += q
-	})
-	if err != nil {
-		return Decision{}, err
-	}
-	return Decision{Reservation: next, Products: changed, Write: true}, nil
+	r.Status = status
+	return r, nil
 }
 
-// DecideCancelled decides order.cancelled: whatever the order holds goes
-// back to available, reserved units as well as sold ones (a confirmed order
-// that is cancelled is refunded), and the reservation is released.
-//
-// A cancelled order with no reservation yet had its order.created still on
-// the way: a released reservation with no outcome is recorded as a
-// tombstone, so that the late order.created reserves nothing (see
-// DecideCreated). A rejected or released order holds nothing: no change.
-func DecideCancelled(orderID string, existing *Reservation, products map[string]Product) (Decision, error) {
-	if existing == nil {
-		return Decision{Reservation: Reservation{OrderID: orderID, Status: StatusReleased}, Write: true}, nil
+// Reject moves a reservation being reserved to rejecting, with the lines
+// that could not be reserved: what it reserved is given back next.
+func (r Reservation) Reject(rejections []Rejection) (Reservation, error) {
+	if len(rejections) == 0 {
+		return r, fmt.Errorf("order %s: rejected without a reason: %w", r.OrderID, ErrInvariant)
 	}
-	var from func(p *Product) *int64
-	switch existing.Status {
-	case StatusRejected, StatusReleased:
-		return Decision{Reservation: *existing}, nil
-	case StatusReserved:
-		from = func(p *Product) *int64 { return &p.Reserved }
-	case StatusCommitted:
-		from = func(p *Product) *int64 { return &p.Sold }
-	default:
-		return Decision{}, fmt.Errorf("order %s: unknown reservation status %q: %w", orderID, existing.Status, ErrInvariant)
-	}
-	next := *existing
-	next.Status = StatusReleased
-	changed, err := move(orderID, existing.Lines, products, func(p *Product, q int64) {
-		*from(p) -= q
-		p.Available += q
-	})
-	if err != nil {
-		return Decision{}, err
-	}
-	return Decision{Reservation: next, Products: changed, Write: true}, nil
+	r, err := r.To(StatusRejecting)
+	r.Rejections = rejections
+	return r, err
 }
 
-// move applies f to the product of every line and checks the invariant of
-// each result. A reservation holding units of a product that does not
-// exist means the stored state is corrupt.
-func move(orderID string, lines []Line, products map[string]Product, f func(p *Product, quantity int64)) ([]Product, error) {
-	changed := make([]Product, 0, len(lines))
+// AnswerCancelled answers the late order.created of a tombstone: rejected
+// with order_cancelled on every line. Nothing was or will be reserved; the
+// answer is recorded so that redeliveries get it too.
+func (r Reservation) AnswerCancelled(lines []Line) (Reservation, error) {
+	if r.Status != StatusReleased || r.Final() {
+		return r, fmt.Errorf("order %s: %s reservation is no tombstone: %w", r.OrderID, r.Status, ErrInvariant)
+	}
+	r.Outcome, r.Lines, r.Rejections = OutcomeRejected, lines, nil
 	for _, l := range lines {
-		p, ok := products[l.SKU]
-		if !ok {
-			return nil, fmt.Errorf("order %s holds %s, which does not exist: %w", orderID, l.SKU, ErrInvariant)
-		}
-		f(&p, l.Quantity)
-		if err := p.CheckInvariant(); err != nil {
-			return nil, fmt.Errorf("order %s: %w", orderID, err)
-		}
-		changed = append(changed, p)
+		r.Rejections = append(r.Rejections, Rejection{SKU: l.SKU, Reason: ReasonOrderCancelled})
 	}
-	return changed, nil
+	return r, nil
 }

@@ -26,7 +26,7 @@ func newService(store *inventorytest.Store, pub *inventorytest.Publisher, opts .
 
 func checkStock(t *testing.T, store *inventorytest.Store, sku string, available, reserved, sold int64) {
 	t.Helper()
-	p, ok := store.Product(sku)
+	p, ok := store.Stored(sku)
 	if !ok {
 		t.Fatalf("product %s is gone", sku)
 	}
@@ -72,7 +72,7 @@ func TestOrderLifecycle(t *testing.T) {
 	checkStock(t, store, "A1", 3, 0, 2)
 	checkStock(t, store, "B1", 0, 0, 1)
 	// A confirmed order that is cancelled is refunded: its units come back.
-	if err := svc.OrderCancelled(ctx, "o1"); err != nil {
+	if err := svc.OrderCancelled(ctx, "o1", "customer"); err != nil {
 		t.Fatal(err)
 	}
 	checkStock(t, store, "A1", 5, 0, 0)
@@ -111,7 +111,7 @@ func TestRedeliveryChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := svc.OrderCancelled(ctx, "o1"); err != nil {
+		if err := svc.OrderCancelled(ctx, "o1", "customer"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -130,7 +130,7 @@ func TestCancelledBeforeCreated(t *testing.T) {
 	store := inventorytest.NewStore(product("A1", 5))
 	pub := &inventorytest.Publisher{}
 	svc := newService(store, pub)
-	if err := svc.OrderCancelled(ctx, "o1"); err != nil {
+	if err := svc.OrderCancelled(ctx, "o1", "customer"); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -162,7 +162,7 @@ func TestEventsThatCannotSucceed(t *testing.T) {
 		{"confirm unknown order", func() error { return svc.OrderConfirmed(ctx, "never") }, inventory.ErrNotApplicable},
 		{"no lines", func() error { return svc.OrderCreated(ctx, "o1", nil) }, inventory.ErrMalformed},
 		{"no order id", func() error { return svc.OrderCreated(ctx, "", []inventory.Line{{SKU: "A1", Quantity: 1}}) }, inventory.ErrMalformed},
-		{"bad order id", func() error { return svc.OrderCancelled(ctx, "a b") }, inventory.ErrMalformed},
+		{"bad order id", func() error { return svc.OrderCancelled(ctx, "a b", "customer") }, inventory.ErrMalformed},
 		{"zero quantity", func() error { return svc.OrderCreated(ctx, "o1", []inventory.Line{{SKU: "A1", Quantity: 0}}) }, inventory.ErrMalformed},
 	}
 	for _, tt := range tests {
@@ -210,11 +210,12 @@ func TestConflictsAreRetried(t *testing.T) {
 	pub := &inventorytest.Publisher{}
 	svc := newService(store, pub)
 	races := 3
-	store.BeforeWrite = func() {
-		if races > 0 {
+	store.BeforeWrite = func(key string) error {
+		if key == "product:A1" && races > 0 {
 			races--
 			store.Bump("A1") // a concurrent writer changes A1 between read and write
 		}
+		return nil
 	}
 	if err := svc.OrderCreated(ctx, "o1", []inventory.Line{{SKU: "A1", Quantity: 2}}); err != nil {
 		t.Fatal(err)
@@ -229,13 +230,20 @@ func TestConflictsAreBounded(t *testing.T) {
 	ctx := context.Background()
 	store := inventorytest.NewStore(product("A1", 5))
 	svc := newService(store, &inventorytest.Publisher{}, inventory.WithAttempts(7))
-	store.BeforeWrite = func() { store.Bump("A1") }
+	tries := 0
+	store.BeforeWrite = func(key string) error {
+		if key == "product:A1" {
+			tries++
+			store.Bump("A1")
+		}
+		return nil
+	}
 	err := svc.OrderCreated(ctx, "o1", []inventory.Line{{SKU: "A1", Quantity: 2}})
 	if !errors.Is(err, inventory.ErrConflict) {
 		t.Fatalf("OrderCreated() always losing = %v; want ErrConflict", err)
 	}
-	if store.Writes != 7 {
-		t.Errorf("tried %d times; want 7", store.Writes)
+	if tries != 7 {
+		t.Errorf("tried %d times; want 7", tries)
 	}
 	if st := svc.Stats(); st.ConflictsRetried != 6 || st.ConflictsExhausted != 1 {
 		t.Errorf("Stats() = %+v; want 6 retried, 1 exhausted", st)
@@ -245,7 +253,7 @@ func TestConflictsAreBounded(t *testing.T) {
 
 func TestRetryStopsWithContext(t *testing.T) {
 	store := inventorytest.NewStore(product("A1", 5))
-	store.BeforeWrite = func() { store.Bump("A1") }
+	store.BeforeWrite = func(string) error { store.Bump("A1"); return nil }
 	svc := inventory.NewService(store, &inventorytest.Publisher{}) // real back-off
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -282,7 +290,7 @@ func TestConcurrentWritersNeverOversell(t *testing.T) {
 			case 1:
 				errs <- svc.OrderConfirmed(ctx, id)
 			case 2:
-				errs <- svc.OrderCancelled(ctx, id)
+				errs <- svc.OrderCancelled(ctx, id, "customer")
 			}
 		}()
 	}
@@ -323,7 +331,7 @@ func TestConcurrentWritersNeverOversell(t *testing.T) {
 		received[skus[i%3]] += 2
 	}
 	for _, sku := range skus {
-		p, _ := store.Product(sku)
+		p, _ := store.Stored(sku)
 		if err := p.CheckInvariant(); err != nil {
 			t.Error(err)
 		}

@@ -39,6 +39,8 @@ type orderEvent struct {
 	Type    string           `json:"type"`
 	OrderID string           `json:"order_id"`
 	Items   []inventory.Line `json:"items"`
+	// Reason is why an order was cancelled (order.cancelled).
+	Reason string `json:"reason"`
 }
 
 // orderEvents handles the orders topic. The sidecar is answered SUCCESS
@@ -67,7 +69,7 @@ func (h *Handler) orderEvents() http.HandlerFunc {
 		case TypeOrderConfirmed:
 			err = h.svc.OrderConfirmed(ctx, data.OrderID)
 		case TypeOrderCancelled:
-			err = h.svc.OrderCancelled(ctx, data.OrderID)
+			err = h.svc.OrderCancelled(ctx, data.OrderID, data.Reason)
 		case "":
 			return fmt.Errorf("%w: event data has no type", events.ErrDrop)
 		default:

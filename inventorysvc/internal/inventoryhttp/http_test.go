@@ -142,7 +142,7 @@ func TestCreateProduct(t *testing.T) {
 			t.Errorf("%s: problem names %v; want %v", tt.name, fields, tt.fields)
 		}
 	}
-	if _, ok := f.store.Product("L2"); ok {
+	if _, ok := f.store.Stored("L2"); ok {
 		t.Error("an invalid request created a product")
 	}
 }
@@ -166,14 +166,14 @@ func TestAdminRoutesNeedAnAdmin(t *testing.T) {
 		problemFields(t, what+" as a customer", f.do(rt.method, rt.path, customer, rt.body), http.StatusForbidden)
 	}
 	checkAvailable(t, f, "A1", 1)
-	if _, ok := f.store.Product("X1"); ok {
+	if _, ok := f.store.Stored("X1"); ok {
 		t.Error("a customer created a product")
 	}
 }
 
 func checkAvailable(t *testing.T, f *fixture, sku string, want int64) {
 	t.Helper()
-	if p, _ := f.store.Product(sku); p.Available != want {
+	if p, _ := f.store.Stored(sku); p.Available != want {
 		t.Errorf("%s available = %d; want %d", sku, p.Available, want)
 	}
 }

@@ -1,5 +1,18 @@
-// Package inventorystore keeps products in a Dapr state store, through the
-// sidecar. Every write uses first-write concurrency with ETags.
+// Package inventorystore keeps products, the catalog index and
+// reservations in a Dapr state store, through the sidecar.
+//
+// Every write is a single-key write with first-write concurrency: guarded
+// by the ETag the value was read with, or inserted only if absent when it
+// has none. None is a multi-key transaction, on purpose: e2e/contract_test.go
+// measures that state.redis (daprd 1.14) does not apply a transaction all
+// or nothing. It runs one guarded EVAL per key inside MULTI/EXEC, so a
+// stale ETag fails only that key while the other keys are written, and it
+// does not enforce insert-if-absent inside a transaction. Single-key
+// writes keep their guarantees on every store. An order that spans
+// products is therefore a state machine on its reservation record, moved
+// by guarded single-key writes, and idempotent steps on each product,
+// which remembers the steps applied to it (inventory.Step); a product is
+// inserted, then listed in the catalog index (an idempotent set-add).
 package inventorystore
 
 import (
@@ -19,7 +32,8 @@ import (
 type StateClient interface {
 	GetState(ctx context.Context, storeName, key string, meta map[string]string) (*dapr.StateItem, error)
 	GetBulkState(ctx context.Context, storeName string, keys []string, meta map[string]string, parallelism int32) ([]*dapr.BulkStateItem, error)
-	ExecuteStateTransaction(ctx context.Context, storeName string, meta map[string]string, ops []*dapr.StateOperation) error
+	SaveState(ctx context.Context, storeName, key string, data []byte, meta map[string]string, so ...dapr.StateOption) error
+	SaveStateWithETag(ctx context.Context, storeName, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error
 }
 
 // catalogKey holds the sorted list of every SKU: the state stores of every
@@ -41,10 +55,13 @@ func New(client StateClient, name string) *Store {
 	return &Store{client: client, name: name}
 }
 
-var firstWrite = &dapr.StateOptions{Concurrency: dapr.StateConcurrencyFirstWrite, Consistency: dapr.StateConsistencyStrong}
+var firstWrite = []dapr.StateOption{
+	dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite),
+	dapr.WithConsistency(dapr.StateConsistencyStrong),
+}
 
-// Get returns one product.
-func (s *Store) Get(ctx context.Context, sku string) (inventory.Product, error) {
+// Product returns one product, with its ETag as its version.
+func (s *Store) Product(ctx context.Context, sku string) (inventory.Product, error) {
 	var p inventory.Product
 	item, err := s.client.GetState(ctx, s.name, productKey(sku), nil)
 	if err != nil {
@@ -56,10 +73,47 @@ func (s *Store) Get(ctx context.Context, sku string) (inventory.Product, error) 
 	if err := json.Unmarshal(item.Value, &p); err != nil {
 		return p, fmt.Errorf("decode product %s: %w", sku, err)
 	}
+	p.Version = item.Etag
 	return p, nil
 }
 
-// List returns up to limit products after the given SKU, in SKU order.
+// Products reads the products with the given SKUs in one bulk read, with
+// their ETags; those that do not exist are not in the map.
+func (s *Store) Products(ctx context.Context, skus []string) (map[string]inventory.Product, error) {
+	products := make(map[string]inventory.Product, len(skus))
+	if len(skus) == 0 {
+		return products, nil
+	}
+	keys := make([]string, 0, len(skus))
+	for _, sku := range skus {
+		keys = append(keys, productKey(sku))
+	}
+	items, err := s.client.GetBulkState(ctx, s.name, keys, nil, 8)
+	if err != nil {
+		return nil, fmt.Errorf("get %d products: %w", len(keys), err)
+	}
+	for _, it := range items {
+		if it.Error != "" {
+			return nil, fmt.Errorf("get %s: %s", it.Key, it.Error)
+		}
+		if len(it.Value) == 0 {
+			continue
+		}
+		var p inventory.Product
+		if err := json.Unmarshal(it.Value, &p); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", it.Key, err)
+		}
+		p.Version = it.Etag
+		products[p.SKU] = p
+	}
+	return products, nil
+}
+
+// List returns up to limit products after the given SKU, in SKU order. A
+// SKU that is listed but whose product is missing is skipped: a create
+// that failed between its two writes never answered 201 (the catalog is
+// written after the product, so this is not expected, but a listing must
+// not fail for one bad entry).
 func (s *Store) List(ctx context.Context, after string, limit int) (inventory.Page, error) {
 	skus, _, err := s.catalog(ctx)
 	if err != nil {
@@ -92,7 +146,7 @@ func (s *Store) List(ctx context.Context, after string, limit int) (inventory.Pa
 	for _, key := range keys {
 		var p inventory.Product
 		if len(byKey[key]) == 0 {
-			return page, fmt.Errorf("catalog lists %s but it is missing", key)
+			continue
 		}
 		if err := json.Unmarshal(byKey[key], &p); err != nil {
 			return page, fmt.Errorf("decode %s: %w", key, err)
@@ -121,176 +175,117 @@ func (s *Store) catalog(ctx context.Context) ([]string, string, error) {
 	return skus, item.Etag, nil
 }
 
-// Seed writes products and the catalog in one transaction, only when no
-// catalog exists yet. First-write concurrency without an ETag makes every
-// write an insert, so two replicas seeding at once cannot both win.
-func (s *Store) Seed(ctx context.Context, products []inventory.Product) error {
-	skus, _, err := s.catalog(ctx)
-	if err != nil {
-		return err
-	}
-	if len(skus) > 0 {
-		return fmt.Errorf("seed: %w", inventory.ErrExists)
-	}
-	skus = make([]string, 0, len(products))
-	ops := make([]*dapr.StateOperation, 0, len(products)+1)
-	for _, p := range products {
-		v, err := json.Marshal(p)
-		if err != nil {
-			return fmt.Errorf("encode product %s: %w", p.SKU, err)
-		}
-		ops = append(ops, upsert(productKey(p.SKU), v, ""))
-		skus = append(skus, p.SKU)
-	}
-	slices.Sort(skus)
-	v, err := json.Marshal(skus)
-	if err != nil {
-		return fmt.Errorf("encode catalog: %w", err)
-	}
-	ops = append(ops, upsert(catalogKey, v, ""))
-	if err := s.client.ExecuteStateTransaction(ctx, s.name, nil, ops); err != nil {
-		return fmt.Errorf("seed: %w", translate(err))
-	}
-	return nil
-}
-
-// Create inserts p and adds its SKU to the catalog, in one transaction:
-// the product is inserted only if absent, the catalog is written with the
-// ETag it was read with (or inserted, when there is none yet). A lost race
-// for the catalog is inventory.ErrConflict; the caller reads again and
-// retries. A product that exists is inventory.ErrExists.
-func (s *Store) Create(ctx context.Context, p inventory.Product) error {
+// InsertProduct stores p only if no product has its SKU: a first write
+// without an ETag; ErrExists when one has.
+func (s *Store) InsertProduct(ctx context.Context, p inventory.Product) error {
 	if err := p.CheckInvariant(); err != nil {
-		return fmt.Errorf("create: %w", err)
+		return fmt.Errorf("insert: %w", err)
 	}
-	if _, err := s.Get(ctx, p.SKU); err == nil {
-		return fmt.Errorf("product %s: %w", p.SKU, inventory.ErrExists)
-	} else if !errors.Is(err, inventory.ErrNotFound) {
-		return err
-	}
-	skus, etag, err := s.catalog(ctx)
-	if err != nil {
-		return err
-	}
-	i, found := slices.BinarySearch(skus, p.SKU)
-	if found {
-		// Created by someone else since the read above: product and
-		// catalog are only ever written together.
-		return fmt.Errorf("product %s: %w", p.SKU, inventory.ErrExists)
-	}
-	skus = slices.Insert(skus, i, p.SKU)
-	catalog, err := json.Marshal(skus)
-	if err != nil {
-		return fmt.Errorf("encode catalog: %w", err)
-	}
-	value, err := json.Marshal(p)
+	v, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("encode product %s: %w", p.SKU, err)
 	}
-	ops := []*dapr.StateOperation{upsert(productKey(p.SKU), value, ""), upsert(catalogKey, catalog, etag)}
-	if err := s.client.ExecuteStateTransaction(ctx, s.name, nil, ops); err != nil {
-		return fmt.Errorf("create product %s: %w", p.SKU, translate(err))
+	err = s.client.SaveState(ctx, s.name, productKey(p.SKU), v, nil, firstWrite...)
+	if daprstate.IsConflict(err) {
+		return fmt.Errorf("product %s: %w", p.SKU, errors.Join(inventory.ErrExists, err))
+	}
+	if err != nil {
+		return fmt.Errorf("insert product %s: %w", p.SKU, err)
 	}
 	return nil
 }
 
-// Load reads the products with the given SKUs and the reservation of
-// orderID (when not empty) in one bulk read, with their ETags.
-func (s *Store) Load(ctx context.Context, orderID string, skus []string) (map[string]inventory.Product, *inventory.Reservation, error) {
-	products := make(map[string]inventory.Product, len(skus))
-	keys := make([]string, 0, len(skus)+1)
-	if orderID != "" {
-		keys = append(keys, reservationKey(orderID))
+// SaveProduct writes an existing product guarded by the ETag it was read
+// with. Products are only ever inserted by InsertProduct, so one without
+// an ETag is a bug, and so is one whose stock does not add up: neither is
+// written.
+func (s *Store) SaveProduct(ctx context.Context, p inventory.Product) error {
+	if p.Version == "" {
+		return fmt.Errorf("save product %s: no version to guard the write", p.SKU)
 	}
-	for _, sku := range skus {
-		keys = append(keys, productKey(sku))
+	if err := p.CheckInvariant(); err != nil {
+		return fmt.Errorf("save: %w", err)
 	}
-	if len(keys) == 0 {
-		return products, nil, nil
-	}
-	items, err := s.client.GetBulkState(ctx, s.name, keys, nil, 8)
+	v, err := json.Marshal(p)
 	if err != nil {
-		return nil, nil, fmt.Errorf("get %d keys: %w", len(keys), err)
+		return fmt.Errorf("encode product %s: %w", p.SKU, err)
 	}
-	var r *inventory.Reservation
-	for _, it := range items {
-		if it.Error != "" {
-			return nil, nil, fmt.Errorf("get %s: %s", it.Key, it.Error)
-		}
-		if len(it.Value) == 0 {
-			continue
-		}
-		switch {
-		case orderID != "" && it.Key == reservationKey(orderID):
-			r = &inventory.Reservation{}
-			if err := json.Unmarshal(it.Value, r); err != nil {
-				return nil, nil, fmt.Errorf("decode %s: %w", it.Key, err)
-			}
-			r.Version = it.Etag
-		default:
-			var p inventory.Product
-			if err := json.Unmarshal(it.Value, &p); err != nil {
-				return nil, nil, fmt.Errorf("decode %s: %w", it.Key, err)
-			}
-			p.Version = it.Etag
-			products[p.SKU] = p
-		}
+	if err := s.client.SaveStateWithETag(ctx, s.name, productKey(p.SKU), v, p.Version, nil, firstWrite...); err != nil {
+		return fmt.Errorf("save product %s: %w", p.SKU, translate(err))
 	}
-	return products, r, nil
+	return nil
 }
 
-// Save writes products and r in one transaction, each guarded by the ETag
-// it was read with; r without one is inserted only if absent. Products are
-// only ever inserted by Create and Seed, so one without an ETag is a bug,
-// and so is one whose stock does not add up: neither is written.
-//
-// A reservation spans several keys, so Save needs transactions that are
-// all or nothing even when one ETag is stale. state.in-memory checks every
-// ETag before applying any (components-contrib v1.14.4). state.redis does
-// not: its Multi sends one guarded EVAL per key inside MULTI/EXEC, and a
-// stale ETag fails only that key's command while the others apply; nor
-// does it pass the first-write flag there, so an insert without an ETag
-// overwrites a key that an earlier transaction wrote. Cover both in store
-// contract tests before a Redis profile carries inventory state.
-func (s *Store) Save(ctx context.Context, products []inventory.Product, r *inventory.Reservation) error {
-	ops := make([]*dapr.StateOperation, 0, len(products)+1)
-	for _, p := range products {
-		if p.Version == "" {
-			return fmt.Errorf("save product %s: no version to guard the write", p.SKU)
-		}
-		if err := p.CheckInvariant(); err != nil {
-			return fmt.Errorf("save: %w", err)
-		}
-		v, err := json.Marshal(p)
-		if err != nil {
-			return fmt.Errorf("encode product %s: %w", p.SKU, err)
-		}
-		ops = append(ops, upsert(productKey(p.SKU), v, p.Version))
+// AddToCatalog adds skus to the sorted catalog index, guarded by the ETag
+// it was read with (or inserted, when there is none yet). SKUs that are
+// listed already change nothing; a lost race is inventory.ErrConflict, and
+// the caller reads again and retries.
+func (s *Store) AddToCatalog(ctx context.Context, skus ...string) error {
+	listed, etag, err := s.catalog(ctx)
+	if err != nil {
+		return err
 	}
-	if r != nil {
-		v, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("encode reservation %s: %w", r.OrderID, err)
+	changed := false
+	for _, sku := range skus {
+		if i, found := slices.BinarySearch(listed, sku); !found {
+			listed = slices.Insert(listed, i, sku)
+			changed = true
 		}
-		ops = append(ops, upsert(reservationKey(r.OrderID), v, r.Version))
 	}
-	if len(ops) == 0 {
+	if !changed {
 		return nil
 	}
-	if err := s.client.ExecuteStateTransaction(ctx, s.name, nil, ops); err != nil {
-		return fmt.Errorf("save %d keys: %w", len(ops), translate(err))
+	v, err := json.Marshal(listed)
+	if err != nil {
+		return fmt.Errorf("encode catalog: %w", err)
+	}
+	if err := s.save(ctx, catalogKey, v, etag); err != nil {
+		return fmt.Errorf("list %v: %w", skus, err)
 	}
 	return nil
 }
 
-// upsert is a transactional write of key, guarded by etag (an insert when
-// etag is empty).
-func upsert(key string, value []byte, etag string) *dapr.StateOperation {
-	item := &dapr.SetStateItem{Key: key, Value: value, Options: firstWrite}
-	if etag != "" {
-		item.Etag = &dapr.ETag{Value: etag}
+// Reservation reads an order's reservation, with its ETag as its version.
+func (s *Store) Reservation(ctx context.Context, orderID string) (inventory.Reservation, error) {
+	var r inventory.Reservation
+	item, err := s.client.GetState(ctx, s.name, reservationKey(orderID), nil)
+	if err != nil {
+		return r, fmt.Errorf("get reservation %s: %w", orderID, err)
 	}
-	return &dapr.StateOperation{Type: dapr.StateOperationTypeUpsert, Item: item}
+	if len(item.Value) == 0 {
+		return r, fmt.Errorf("reservation of order %s: %w", orderID, inventory.ErrNotFound)
+	}
+	if err := json.Unmarshal(item.Value, &r); err != nil {
+		return r, fmt.Errorf("decode reservation %s: %w", orderID, err)
+	}
+	r.Version = item.Etag
+	return r, nil
+}
+
+// SaveReservation writes r guarded by the ETag it was read with, or
+// inserts it only if absent when it has none; a lost race either way is
+// inventory.ErrConflict.
+func (s *Store) SaveReservation(ctx context.Context, r inventory.Reservation) error {
+	v, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode reservation %s: %w", r.OrderID, err)
+	}
+	if err := s.save(ctx, reservationKey(r.OrderID), v, r.Version); err != nil {
+		return fmt.Errorf("save reservation %s: %w", r.OrderID, err)
+	}
+	return nil
+}
+
+// save writes one key, guarded by etag, or inserted only if absent when
+// etag is empty.
+func (s *Store) save(ctx context.Context, key string, value []byte, etag string) error {
+	var err error
+	if etag == "" {
+		err = s.client.SaveState(ctx, s.name, key, value, nil, firstWrite...)
+	} else {
+		err = s.client.SaveStateWithETag(ctx, s.name, key, value, etag, nil, firstWrite...)
+	}
+	return translate(err)
 }
 
 // translate maps a store's concurrency answer to inventory.ErrConflict.

@@ -1,7 +1,8 @@
 // Package inventorytest has in-memory fakes of what the inventory domain
 // needs, for tests without a Dapr sidecar. The store behaves as the Dapr
-// adapter promises: every write is guarded by the version it was read with,
-// and a stale one is inventory.ErrConflict.
+// adapter promises: every write is of one key, guarded by the version it
+// was read with (a stale one is inventory.ErrConflict) or inserted only if
+// absent.
 package inventorytest
 
 import (
@@ -15,27 +16,34 @@ import (
 	"shop/inventorysvc/internal/inventory"
 )
 
-// Store is an in-memory inventory.Store.
+// Store is an in-memory inventory.Store with the semantics of the Dapr
+// adapter: single-key writes, each guarded by the version it was read
+// with or inserted only if absent.
 type Store struct {
 	mu           sync.Mutex
 	version      int
 	products     map[string]inventory.Product
+	catalog      map[string]bool
 	reservations map[string]inventory.Reservation
 
-	// BeforeWrite, when set, runs before every Create and Save, outside
-	// the store's lock: a test makes a concurrent writer win there.
-	BeforeWrite func()
+	// BeforeWrite, when set, runs before every write with the key about
+	// to be written ("product:<sku>", "reservation:<order id>",
+	// "catalog"), outside the store's lock: a test makes a concurrent
+	// writer win there, or fails the write (a crash) by returning an
+	// error, which the write then returns.
+	BeforeWrite func(key string) error
 	// Err, when set, is what every call returns.
 	Err error
-	// Loads and Writes count the calls.
-	Loads, Writes int
+	// Writes counts the write calls.
+	Writes int
 }
 
-// NewStore returns a store holding products.
+// NewStore returns a store holding products, all listed in the catalog.
 func NewStore(products ...inventory.Product) *Store {
-	s := &Store{products: map[string]inventory.Product{}, reservations: map[string]inventory.Reservation{}}
+	s := &Store{products: map[string]inventory.Product{}, catalog: map[string]bool{}, reservations: map[string]inventory.Reservation{}}
 	for _, p := range products {
 		s.put(p)
+		s.catalog[p.SKU] = true
 	}
 	return s
 }
@@ -47,11 +55,12 @@ func (s *Store) next() string {
 
 func (s *Store) put(p inventory.Product) {
 	p.Version = s.next()
+	p.Log = slices.Clone(p.Log)
 	s.products[p.SKU] = p
 }
 
-// Product returns a product as stored, for assertions.
-func (s *Store) Product(sku string) (inventory.Product, bool) {
+// Stored returns a product as stored, for assertions.
+func (s *Store) Stored(sku string) (inventory.Product, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, ok := s.products[sku]
@@ -66,6 +75,13 @@ func (s *Store) StoredReservation(orderID string) (inventory.Reservation, bool) 
 	return r, ok
 }
 
+// Listed reports whether the catalog index lists sku.
+func (s *Store) Listed(sku string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.catalog[sku]
+}
+
 // Bump changes a product behind everyone's back (a new version with the
 // same stock), as a concurrent writer would.
 func (s *Store) Bump(sku string) {
@@ -76,8 +92,24 @@ func (s *Store) Bump(sku string) {
 	}
 }
 
-// Get implements inventory.Store.
-func (s *Store) Get(_ context.Context, sku string) (inventory.Product, error) {
+// write runs BeforeWrite, then f under the lock.
+func (s *Store) write(key string, f func() error) error {
+	if s.BeforeWrite != nil {
+		if err := s.BeforeWrite(key); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Writes++
+	if s.Err != nil {
+		return s.Err
+	}
+	return f()
+}
+
+// Product implements inventory.Store.
+func (s *Store) Product(_ context.Context, sku string) (inventory.Product, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -87,10 +119,28 @@ func (s *Store) Get(_ context.Context, sku string) (inventory.Product, error) {
 	if !ok {
 		return p, fmt.Errorf("product %s: %w", sku, inventory.ErrNotFound)
 	}
+	p.Log = slices.Clone(p.Log)
 	return p, nil
 }
 
-// List implements inventory.Store.
+// Products implements inventory.Store.
+func (s *Store) Products(_ context.Context, skus []string) (map[string]inventory.Product, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return nil, s.Err
+	}
+	products := map[string]inventory.Product{}
+	for _, sku := range skus {
+		if p, ok := s.products[sku]; ok {
+			p.Log = slices.Clone(p.Log)
+			products[sku] = p
+		}
+	}
+	return products, nil
+}
+
+// List implements inventory.Store: the listed products that exist.
 func (s *Store) List(_ context.Context, after string, limit int) (inventory.Page, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -98,8 +148,8 @@ func (s *Store) List(_ context.Context, after string, limit int) (inventory.Page
 		return inventory.Page{}, s.Err
 	}
 	var skus []string
-	for sku := range s.products {
-		if sku > after {
+	for sku := range s.catalog {
+		if _, ok := s.products[sku]; ok && sku > after {
 			skus = append(skus, sku)
 		}
 	}
@@ -115,78 +165,23 @@ func (s *Store) List(_ context.Context, after string, limit int) (inventory.Page
 	return page, nil
 }
 
-// Seed implements inventory.Store.
-func (s *Store) Seed(_ context.Context, products []inventory.Product) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.Err != nil {
-		return s.Err
-	}
-	if len(s.products) > 0 {
-		return inventory.ErrExists
-	}
-	for _, p := range products {
+// InsertProduct implements inventory.Store.
+func (s *Store) InsertProduct(_ context.Context, p inventory.Product) error {
+	return s.write("product:"+p.SKU, func() error {
+		if err := p.CheckInvariant(); err != nil {
+			return fmt.Errorf("fake store refuses a broken product: %w", err)
+		}
+		if _, ok := s.products[p.SKU]; ok {
+			return fmt.Errorf("product %s: %w", p.SKU, inventory.ErrExists)
+		}
 		s.put(p)
-	}
-	return nil
+		return nil
+	})
 }
 
-// Create implements inventory.Store.
-func (s *Store) Create(_ context.Context, p inventory.Product) error {
-	if s.BeforeWrite != nil {
-		s.BeforeWrite()
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.Writes++
-	if s.Err != nil {
-		return s.Err
-	}
-	if _, ok := s.products[p.SKU]; ok {
-		return fmt.Errorf("product %s: %w", p.SKU, inventory.ErrExists)
-	}
-	s.put(p)
-	return nil
-}
-
-// Load implements inventory.Store.
-func (s *Store) Load(_ context.Context, orderID string, skus []string) (map[string]inventory.Product, *inventory.Reservation, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.Loads++
-	if s.Err != nil {
-		return nil, nil, s.Err
-	}
-	products := map[string]inventory.Product{}
-	for _, sku := range skus {
-		if p, ok := s.products[sku]; ok {
-			products[sku] = p
-		}
-	}
-	var r *inventory.Reservation
-	if orderID != "" {
-		if got, ok := s.reservations[orderID]; ok {
-			r = &got
-			r.Lines = slices.Clone(got.Lines)
-			r.Rejections = slices.Clone(got.Rejections)
-		}
-	}
-	return products, r, nil
-}
-
-// Save implements inventory.Store: all or nothing, each value guarded by
-// its version.
-func (s *Store) Save(_ context.Context, products []inventory.Product, r *inventory.Reservation) error {
-	if s.BeforeWrite != nil {
-		s.BeforeWrite()
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.Writes++
-	if s.Err != nil {
-		return s.Err
-	}
-	for _, p := range products {
+// SaveProduct implements inventory.Store.
+func (s *Store) SaveProduct(_ context.Context, p inventory.Product) error {
+	return s.write("product:"+p.SKU, func() error {
 		if err := p.CheckInvariant(); err != nil {
 			return fmt.Errorf("fake store refuses a broken product: %w", err)
 		}
@@ -194,22 +189,50 @@ func (s *Store) Save(_ context.Context, products []inventory.Product, r *invento
 		if !ok || p.Version == "" || cur.Version != p.Version {
 			return fmt.Errorf("product %s: %w", p.SKU, inventory.ErrConflict)
 		}
+		s.put(p)
+		return nil
+	})
+}
+
+// AddToCatalog implements inventory.Store.
+func (s *Store) AddToCatalog(_ context.Context, skus ...string) error {
+	return s.write("catalog", func() error {
+		for _, sku := range skus {
+			s.catalog[sku] = true
+		}
+		return nil
+	})
+}
+
+// Reservation implements inventory.Store.
+func (s *Store) Reservation(_ context.Context, orderID string) (inventory.Reservation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return inventory.Reservation{}, s.Err
 	}
-	if r != nil {
+	r, ok := s.reservations[orderID]
+	if !ok {
+		return r, fmt.Errorf("reservation of order %s: %w", orderID, inventory.ErrNotFound)
+	}
+	r.Lines = slices.Clone(r.Lines)
+	r.Rejections = slices.Clone(r.Rejections)
+	return r, nil
+}
+
+// SaveReservation implements inventory.Store.
+func (s *Store) SaveReservation(_ context.Context, r inventory.Reservation) error {
+	return s.write("reservation:"+r.OrderID, func() error {
 		cur, ok := s.reservations[r.OrderID]
 		if ok != (r.Version != "") || (ok && cur.Version != r.Version) {
 			return fmt.Errorf("reservation %s: %w", r.OrderID, inventory.ErrConflict)
 		}
-	}
-	for _, p := range products {
-		s.put(p)
-	}
-	if r != nil {
-		stored := *r
-		stored.Version = s.next()
-		s.reservations[r.OrderID] = stored
-	}
-	return nil
+		r.Version = s.next()
+		r.Lines = slices.Clone(r.Lines)
+		r.Rejections = slices.Clone(r.Rejections)
+		s.reservations[r.OrderID] = r
+		return nil
+	})
 }
 
 // Publisher records the outcomes published.
