@@ -15,6 +15,7 @@ import (
 	"shop/inventorysvc/internal/inventoryhttp"
 	"shop/inventorysvc/internal/inventorystore"
 	"shop/platform/auth"
+	"shop/platform/events"
 	"shop/platform/httpx"
 	"shop/platform/service"
 )
@@ -52,6 +53,7 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 		PubSub:      cfg.pubsub,
 		OrdersTopic: cfg.ordersTopic,
 		OpenAPI:     openAPI,
+		DeadLetters: events.NewDeadLetters(client, cfg.stateStore),
 	})
 	return cfg.Serve(ctx, log, newRouter(h, health.Check))
 }

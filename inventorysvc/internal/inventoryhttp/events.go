@@ -22,15 +22,24 @@ const (
 	TypeOrderCancelled = "order.cancelled"
 )
 
+// DeadLettersRoute is where the sidecar delivers the orders topic's dead
+// letters.
+const DeadLettersRoute = "/events/dead-letters"
+
 type subscriptionJSON struct {
-	PubSubName string `json:"pubsubname"`
-	Topic      string `json:"topic"`
-	Route      string `json:"route"`
+	PubSubName      string `json:"pubsubname"`
+	Topic           string `json:"topic"`
+	Route           string `json:"route"`
+	DeadLetterTopic string `json:"deadLetterTopic,omitempty"`
 }
 
 // subscribe answers the sidecar's GET /dapr/subscribe at start-up.
 func (h *Handler) subscribe(w http.ResponseWriter, _ *http.Request) {
-	httpx.WriteJSON(w, http.StatusOK, []subscriptionJSON{{PubSubName: h.cfg.PubSub, Topic: h.cfg.OrdersTopic, Route: OrdersRoute}})
+	dead := events.DeadLetterTopic(h.cfg.OrdersTopic)
+	httpx.WriteJSON(w, http.StatusOK, []subscriptionJSON{
+		{PubSubName: h.cfg.PubSub, Topic: h.cfg.OrdersTopic, Route: OrdersRoute, DeadLetterTopic: dead},
+		{PubSubName: h.cfg.PubSub, Topic: dead, Route: DeadLettersRoute},
+	})
 }
 
 // orderEvent is the data of the orders topic's events; fields an event type

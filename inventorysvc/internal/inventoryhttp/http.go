@@ -13,6 +13,7 @@ import (
 
 	"shop/inventorysvc/internal/inventory"
 	"shop/platform/auth"
+	"shop/platform/events"
 	"shop/platform/httpx"
 )
 
@@ -34,6 +35,9 @@ type Config struct {
 	PubSub, OrdersTopic string
 	// OpenAPI is the API document served at GET /openapi.yaml.
 	OpenAPI []byte
+	// DeadLetters keeps the orders topic's messages that failed every
+	// delivery, listed to admins at GET /dead-letters.
+	DeadLetters *events.DeadLetters
 }
 
 // Handler serves the inventory routes.
@@ -57,6 +61,8 @@ func (h *Handler) Register(r *mux.Router) {
 	r.Handle("/reservations/{order_id}", h.admin(h.getReservation)).Methods(http.MethodGet)
 	r.HandleFunc("/dapr/subscribe", h.subscribe).Methods(http.MethodGet)
 	r.HandleFunc(OrdersRoute, h.orderEvents()).Methods(http.MethodPost)
+	r.HandleFunc(DeadLettersRoute, h.cfg.DeadLetters.Handler()).Methods(http.MethodPost)
+	r.Handle("/dead-letters", h.admin(h.cfg.DeadLetters.ServeList)).Methods(http.MethodGet)
 	r.HandleFunc("/openapi.yaml", h.openAPI).Methods(http.MethodGet)
 	r.HandleFunc("/metrics", h.metrics).Methods(http.MethodGet)
 }

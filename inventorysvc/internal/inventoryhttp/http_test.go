@@ -16,6 +16,7 @@ import (
 	"shop/inventorysvc/internal/inventory/inventorytest"
 	"shop/inventorysvc/internal/inventoryhttp"
 	"shop/platform/auth"
+	"shop/platform/events"
 	"shop/platform/httpx"
 )
 
@@ -39,7 +40,7 @@ func newFixture(t *testing.T, products ...inventory.Product) *fixture {
 	f.svc = inventory.NewService(f.store, f.pub, inventory.WithSleep(func(context.Context, time.Duration) error { return nil }))
 	verifier := auth.NewVerifier(func(context.Context) (auth.JWKS, error) { return auth.JWKS{Keys: []auth.JWK{jwk}}, nil })
 	r := httpx.NewRouter()
-	inventoryhttp.New(inventoryhttp.Config{Service: f.svc, Verifier: verifier, PubSub: "pubsub", OrdersTopic: "orders", OpenAPI: []byte("openapi: 3.0.3\n")}).Register(r)
+	inventoryhttp.New(inventoryhttp.Config{Service: f.svc, Verifier: verifier, PubSub: "pubsub", OrdersTopic: "orders", OpenAPI: []byte("openapi: 3.0.3\n"), DeadLetters: events.NewDeadLetters(nil, "s")}).Register(r)
 	f.router = r
 	return f
 }
@@ -237,7 +238,8 @@ func TestLookup(t *testing.T) {
 func TestSubscribe(t *testing.T) {
 	f := newFixture(t)
 	r := f.do(http.MethodGet, "/dapr/subscribe", "", "")
-	want := `[{"pubsubname":"pubsub","topic":"orders","route":"/events/orders"}]`
+	want := `[{"pubsubname":"pubsub","topic":"orders","route":"/events/orders","deadLetterTopic":"orders-deadletter"},` +
+		`{"pubsubname":"pubsub","topic":"orders-deadletter","route":"/events/dead-letters"}]`
 	if r.status != http.StatusOK || strings.TrimSpace(r.body) != want {
 		t.Errorf("GET /dapr/subscribe = %d %s; want %s", r.status, r.body, want)
 	}
