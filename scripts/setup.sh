@@ -43,7 +43,7 @@ build() {
 if [ -x "$bin/daprd" ] && [ "$("$bin/daprd" --version 2>/dev/null)" = "$DAPRD_VERSION" ]; then
   printf '==> daprd %s already installed in %s\n' "$DAPRD_VERSION" "$bin"
 else
-  step "building daprd $DAPRD_VERSION (takes 3-4 minutes the first time)"
+  step "building daprd $DAPRD_VERSION (about 5 minutes the first time)"
   build tools/daprd github.com/dapr/dapr/cmd/daprd \
     "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPRD_VERSION" stablecomponents "$bin/daprd"
   [ "$("$bin/daprd" --version)" = "$DAPRD_VERSION" ] || fail "built daprd does not report version $DAPRD_VERSION"
@@ -53,7 +53,7 @@ fi
 if [ -x "$bin/dapr" ] && "$bin/dapr" version 2>/dev/null | grep -qE "^CLI version: ${CLI_VERSION}[[:space:]]*$"; then
   printf '==> dapr CLI %s already installed in %s\n' "$CLI_VERSION" "$bin"
 else
-  step "building dapr CLI $CLI_VERSION (takes 2-3 minutes the first time)"
+  step "building dapr CLI $CLI_VERSION (about 3 minutes the first time)"
   build tools/dapr github.com/dapr/cli \
     "-s -w -X main.version=$CLI_VERSION -X main.apiVersion=1.0" "" "$bin/dapr"
   done_step
