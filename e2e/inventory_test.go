@@ -259,7 +259,7 @@ func TestCancelledBeforeCreatedReservesNothing(t *testing.T) {
 
 func TestAdminCreatesAndRestocksProducts(t *testing.T) {
 	admin := adminToken(t)
-	customer := mintToken(t, "customer-e2e", "customer")
+	_, customer := newCustomer(t)
 	sku := uniqueID("ADM-")
 	body := map[string]any{"sku": sku, "name": "  Desk lamp ", "price_cents": 4599, "stock": 3}
 	create := func(token string, body any) *harness.Response {
