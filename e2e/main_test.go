@@ -35,4 +35,4 @@ func TestMain(m *testing.M) {
 }
 
 // sagaTimeout is how long an order may stay pending in this system.
-const sagaTimeout = 30 * time.Second
+const sagaTimeout = 60 * time.Second
