@@ -153,6 +153,16 @@ func (s *Service) Place(ctx context.Context, req PlaceRequest) (Order, error) {
 	if err := s.store.Index(ctx, o); err != nil {
 		return Order{}, err
 	}
+	if req.IdempotencyKey != "" {
+		// Looked for once more just before the insert: a store without
+		// transaction rollback (Redis) does not refuse an insert of an
+		// existing key inside the outbox transaction.
+		if existing, err := s.store.Get(ctx, o.ID); err == nil {
+			return existing, nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return Order{}, err
+		}
+	}
 	err = s.store.Create(ctx, o, CreatedEvent(o))
 	if errors.Is(err, ErrConflict) {
 		return s.store.Get(ctx, o.ID)
