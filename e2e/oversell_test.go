@@ -88,28 +88,36 @@ func TestNoOversell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var confirmed, rejected int
+	var confirmed, rejected, timedOut int
 	var toConfirm []time.Duration
 	for id, o := range final {
-		switch o.Status {
-		case "confirmed":
+		switch {
+		case o.Status == "confirmed":
 			confirmed++
 			// The service's own clock: accepted at created_at, confirmed at
 			// updated_at (a confirmed order changes no more).
 			toConfirm = append(toConfirm, o.UpdatedAt.Sub(o.CreatedAt))
-		case "rejected":
+		case o.Status == "rejected" && o.StatusReason == "out_of_stock":
 			rejected++
+		case o.Status == "cancelled" && o.StatusReason == "saga_timeout":
+			// Terminal too: the saga gave up on an order whose events were
+			// held up, and its late reservation is released.
+			timedOut++
 		default:
-			t.Errorf("order %s ended %s (%s); want confirmed or rejected", id, o.Status, o.StatusReason)
+			t.Errorf("order %s ended %s (%s); want confirmed, rejected or timed out", id, o.Status, o.StatusReason)
 		}
 	}
-	if confirmed != stock || rejected != len(orders)-stock {
+	if confirmed > stock {
+		t.Errorf("%d orders confirmed for %d units: oversold", confirmed, stock)
+	}
+	if timedOut == 0 && (confirmed != stock || rejected != len(orders)-stock) {
 		t.Errorf("%d confirmed, %d rejected; want %d and %d", confirmed, rejected, stock, len(orders)-stock)
 	}
-	p := getProduct(t, sku)
-	if p.Available != 0 || p.Reserved != 0 || p.Sold != stock {
-		t.Errorf("product after the rush: %+v; want %d sold, nothing available or reserved", p, stock)
+	if timedOut > 0 {
+		t.Logf("%d orders timed out (saga timeout %v) before their events were handled", timedOut, sagaTimeout)
 	}
+	// Every unit is sold to a confirmed order or available again.
+	awaitStock(t, sku, int64(stock-confirmed), 0, int64(confirmed))
 	slices.Sort(toConfirm)
 	if n := len(toConfirm); n > 0 {
 		t.Logf("POST /orders -> confirmed: p50 %v, p99 %v", toConfirm[n/2].Round(time.Millisecond), toConfirm[n*99/100].Round(time.Millisecond))
