@@ -249,7 +249,11 @@ func TestDuplicateOrderCreatedReservesOnce(t *testing.T) {
 func TestCancelledBeforeCreatedReservesNothing(t *testing.T) {
 	sku := newProduct(t, 4)
 	order := uniqueID("o-")
-	publish(t, orderCancelled(order), orderCreated(order, line{sku, 2}))
+	// Events of one order may travel on different partitions: wait until
+	// the cancellation is recorded before the creation is sent.
+	publish(t, orderCancelled(order))
+	waitReservation(t, order, hasStatus("released"))
+	publish(t, orderCreated(order, line{sku, 2}))
 	r := waitReservation(t, order, func(r *reservation) bool { return r.Outcome != "" })
 	if r.Status != "released" || r.Outcome != "rejected" || len(r.Rejections) != 1 || r.Rejections[0].Reason != "order_cancelled" {
 		t.Errorf("reservation = %+v; want released, answered rejected with order_cancelled", r)

@@ -89,6 +89,7 @@ func TestNoOversell(t *testing.T) {
 		t.Fatal(err)
 	}
 	var confirmed, rejected, timedOut int
+	var late []string
 	var toConfirm []time.Duration
 	for id, o := range final {
 		switch {
@@ -103,6 +104,7 @@ func TestNoOversell(t *testing.T) {
 			// Terminal too: the saga gave up on an order whose events were
 			// held up, and its late reservation is released.
 			timedOut++
+			late = append(late, id)
 		default:
 			t.Errorf("order %s ended %s (%s); want confirmed, rejected or timed out", id, o.Status, o.StatusReason)
 		}
@@ -114,7 +116,7 @@ func TestNoOversell(t *testing.T) {
 		t.Errorf("%d confirmed, %d rejected; want %d and %d", confirmed, rejected, stock, len(orders)-stock)
 	}
 	if timedOut > 0 {
-		t.Logf("%d orders timed out (saga timeout %v) before their events were handled", timedOut, sagaTimeout)
+		t.Logf("%d orders timed out (saga timeout %v) before their events were handled: %v", timedOut, sagaTimeout, late)
 	}
 	// Every unit is sold to a confirmed order or available again.
 	awaitStock(t, sku, int64(stock-confirmed), 0, int64(confirmed))
