@@ -251,3 +251,33 @@ func TestOnCancelledRefundsOnlyCancelledOrders(t *testing.T) {
 		t.Errorf("OnCancelled(confirmed) = %v with %d refunds; want none", err, f.pay.Refunds[o.ID])
 	}
 }
+
+// A step that saved its outcome but failed to publish it (a crash, the
+// broker down) is redelivered: the same outcome is published then, and the
+// card is charged once.
+func TestSavedButUnpublishedOutcomeIsPublishedOnRedelivery(t *testing.T) {
+	for _, token := range []string{"tok_visa", "tok_decline"} {
+		f := newFixture()
+		o := f.place(t, token, "")
+		f.pub.Fail = 1
+		if err := f.svc.OnReserved(context.Background(), o.ID); err == nil {
+			t.Fatalf("%s: OnReserved() with the broker down = nil; want an error, so that the event is redelivered", token)
+		}
+		if len(f.pub.Events) != 0 {
+			t.Fatalf("%s: published %v while the broker was down", token, f.pub.Events)
+		}
+		if err := f.svc.OnReserved(context.Background(), o.ID); err != nil {
+			t.Fatalf("%s: redelivered OnReserved() = %v", token, err)
+		}
+		want := order.TypeOrderConfirmed
+		if token == "tok_decline" {
+			want = order.TypeOrderCancelled
+		}
+		if len(f.pub.Events) != 1 || eventType(f.pub.Events[0]) != want {
+			t.Errorf("%s: published %v after the redelivery; want one %s", token, f.pub.Events, want)
+		}
+		if len(f.pay.Charges) != 1 {
+			t.Errorf("%s: %d charges; want 1", token, len(f.pay.Charges))
+		}
+	}
+}

@@ -151,9 +151,19 @@ func (p *Payments) Refund(_ context.Context, id string) error {
 }
 
 // Publisher records what it publishes.
-type Publisher struct{ Events []any }
+type Publisher struct {
+	Events []any
+	// Fail makes the next Fail publishes fail, as a crash or a broker
+	// outage between saving and publishing would.
+	Fail int
+}
 
+// Publish records e, or fails while Fail is positive.
 func (p *Publisher) Publish(_ context.Context, e any) error {
+	if p.Fail > 0 {
+		p.Fail--
+		return errors.New("broker unavailable")
+	}
 	p.Events = append(p.Events, e)
 	return nil
 }
