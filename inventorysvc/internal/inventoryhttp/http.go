@@ -3,7 +3,6 @@
 package inventoryhttp
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -91,29 +90,12 @@ type listJSON struct {
 }
 
 func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	size := DefaultPageSize
-	var bad []httpx.FieldError
-	if v := q.Get("page_size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxPageSize {
-			bad = append(bad, httpx.FieldError{Field: "page_size", Detail: "must be a whole number from 1 to " + strconv.Itoa(MaxPageSize)})
-		}
-		size = n
-	}
-	var after string
-	if v := q.Get("page_token"); v != "" {
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || !inventory.ValidSKU(string(b)) {
-			bad = append(bad, httpx.FieldError{Field: "page_token", Detail: "is not a token this API returned"})
-		}
-		after = string(b)
-	}
-	if len(bad) > 0 {
-		httpx.WriteProblem(w, httpx.Invalid(bad...))
+	req, problem := httpx.ParsePage(r, DefaultPageSize, MaxPageSize, inventory.ValidSKU)
+	if problem != nil {
+		httpx.WriteProblem(w, problem)
 		return
 	}
-	page, err := h.svc.Products(r.Context(), after, size)
+	page, err := h.svc.Products(r.Context(), req.After, req.Size)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -122,9 +104,7 @@ func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
 	for _, p := range page.Products {
 		out.Products = append(out.Products, toJSON(p))
 	}
-	if page.Next != "" {
-		out.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(page.Next))
-	}
+	out.NextPageToken = httpx.PageToken(page.Next)
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
 

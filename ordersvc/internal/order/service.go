@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -362,6 +363,12 @@ func (s *Service) Sweep(ctx context.Context, timeout time.Duration) (int, error)
 		}
 	}
 	return cancelled, nil
+}
+
+// ValidID reports whether id has the shape of an id from NewID.
+func ValidID(id string) bool {
+	_, ok := IDTime(id)
+	return ok && len(id) == 29 && id[0] == 'o' && strings.Trim(id[1:], "0123456789abcdef") == ""
 }
 
 // IDTime reads the creation time out of an order id from NewID.

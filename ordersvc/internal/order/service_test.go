@@ -235,6 +235,16 @@ func TestNewIDSortsByTime(t *testing.T) {
 	if !(a < b) {
 		t.Errorf("order.NewID: %s !< %s", a, b)
 	}
+	for _, id := range []string{a, b} {
+		if !order.ValidID(id) {
+			t.Errorf("ValidID(%q) = false; want true", id)
+		}
+	}
+	for _, id := range []string{"", "nope", "o01a21c", a + "x", "x" + a[1:]} {
+		if order.ValidID(id) {
+			t.Errorf("ValidID(%q) = true; want false", id)
+		}
+	}
 	if got, ok := order.IDTime(a); !ok || !got.Equal(t0) {
 		t.Errorf("order.IDTime(%s) = %v, %v; want %v", a, got, ok, t0)
 	}

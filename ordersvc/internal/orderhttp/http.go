@@ -149,7 +149,7 @@ func invalidProblem(e *order.InvalidError) *httpx.Problem {
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	claims, _ := auth.FromContext(r.Context())
-	page, problem := httpx.ParsePage(r, DefaultPageSize, MaxPageSize, func(string) bool { return true })
+	page, problem := httpx.ParsePage(r, DefaultPageSize, MaxPageSize, order.ValidID)
 	if problem != nil {
 		httpx.WriteProblem(w, problem)
 		return

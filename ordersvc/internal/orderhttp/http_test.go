@@ -145,6 +145,7 @@ func TestOrdersAreTheOwnersOnly(t *testing.T) {
 		{"owner cancels", alice, "POST", "/orders/" + o.ID + "/cancel", 200},
 		{"owner cancels again", alice, "POST", "/orders/" + o.ID + "/cancel", 409},
 		{"bad page size", alice, "GET", "/orders?page_size=0", 400},
+		{"bad page token", alice, "GET", "/orders?page_token=bm9wZQ", 400},
 	} {
 		if rec := e.do(tt.method, tt.path, tt.token, "", nil); rec.Code != tt.status {
 			t.Errorf("%s: %s %s = %d %s; want %d", tt.who, tt.method, tt.path, rec.Code, rec.Body, tt.status)
