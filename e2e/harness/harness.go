@@ -29,7 +29,7 @@ import (
 )
 
 // DaprdVersion is the Dapr runtime the project pins.
-const DaprdVersion = "1.14.4"
+const DaprdVersion = "1.18.0"
 
 // Services are the app ids of the system, as written in components/ and
 // dapr.yaml; a run gives each of them a suffix.
@@ -258,7 +258,12 @@ func (s *System) daprdArgs(appID string, httpPort, grpcPort, appPort int, config
 		s.opts.Daprd, "--app-id", appID, "--mode", "standalone",
 		"--dapr-http-port", strconv.Itoa(httpPort), "--dapr-grpc-port", strconv.Itoa(grpcPort),
 		"--dapr-internal-grpc-port", strconv.Itoa(freePort()), "--metrics-port", strconv.Itoa(freePort()),
-		"--config", config, "--log-as-json", "--placement-host-address", "",
+		"--config", config, "--log-as-json",
+		// Every listener on loopback only. No placement or scheduler address:
+		// the shop uses no actors, workflows or jobs, and daprd 1.18 reports
+		// itself unhealthy while a configured one is unreachable.
+		"--dapr-listen-addresses", "127.0.0.1", "--dapr-internal-grpc-listen-address", "127.0.0.1",
+		"--metrics-listen-address", "127.0.0.1",
 	}
 	if appPort > 0 {
 		args = append(args, "--app-port", strconv.Itoa(appPort), "--app-protocol", "http")
