@@ -78,34 +78,9 @@ type process struct {
 // Start builds the services and starts a system for opts.Profile. On error
 // it stops whatever it started and includes the logs in the error.
 func Start(ctx context.Context, opts Options) (*System, error) {
-	if opts.Profile == "" {
-		opts.Profile = os.Getenv("E2E_PROFILE")
-	}
-	if opts.Profile == "" {
-		opts.Profile = "local"
-	}
-	if opts.ReadyTimeout == 0 {
-		opts.ReadyTimeout = 2 * time.Minute
-	}
-	if opts.Root == "" {
-		root, err := findRoot()
-		if err != nil {
-			return nil, err
-		}
-		opts.Root = root
-	}
-	if opts.Daprd == "" {
-		opts.Daprd = os.Getenv("DAPRD")
-	}
-	if opts.Daprd == "" {
-		home, _ := os.UserHomeDir()
-		opts.Daprd = filepath.Join(home, ".dapr", "bin", "daprd")
-	}
-	if out, err := exec.CommandContext(ctx, opts.Daprd, "--version").Output(); err != nil || strings.TrimSpace(string(out)) != DaprdVersion {
-		return nil, fmt.Errorf("daprd %s not found at %s (got %q, %v): run scripts/setup.sh first", DaprdVersion, opts.Daprd, strings.TrimSpace(string(out)), err)
-	}
-	if _, err := os.Stat(filepath.Join(opts.Root, "components", opts.Profile)); err != nil {
-		return nil, fmt.Errorf("unknown profile %q: no folder components/%s", opts.Profile, opts.Profile)
+	opts, err := opts.complete(ctx)
+	if err != nil {
+		return nil, err
 	}
 	// Free ports are picked before the processes bind them, so another
 	// program can take one in between; a start that fails is tried again
@@ -128,6 +103,41 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		}
 	}
 	return nil, errors.Join(errs...)
+}
+
+// complete fills in the defaults of opts and checks that daprd and the
+// profile are there.
+func (opts Options) complete(ctx context.Context) (Options, error) {
+	if opts.Profile == "" {
+		opts.Profile = os.Getenv("E2E_PROFILE")
+	}
+	if opts.Profile == "" {
+		opts.Profile = "local"
+	}
+	if opts.ReadyTimeout == 0 {
+		opts.ReadyTimeout = 2 * time.Minute
+	}
+	if opts.Root == "" {
+		root, err := findRoot()
+		if err != nil {
+			return opts, err
+		}
+		opts.Root = root
+	}
+	if opts.Daprd == "" {
+		opts.Daprd = os.Getenv("DAPRD")
+	}
+	if opts.Daprd == "" {
+		home, _ := os.UserHomeDir()
+		opts.Daprd = filepath.Join(home, ".dapr", "bin", "daprd")
+	}
+	if out, err := exec.CommandContext(ctx, opts.Daprd, "--version").Output(); err != nil || strings.TrimSpace(string(out)) != DaprdVersion {
+		return opts, fmt.Errorf("daprd %s not found at %s (got %q, %v): run scripts/setup.sh first", DaprdVersion, opts.Daprd, strings.TrimSpace(string(out)), err)
+	}
+	if _, err := os.Stat(filepath.Join(opts.Root, "components", opts.Profile)); err != nil {
+		return opts, fmt.Errorf("unknown profile %q: no folder components/%s", opts.Profile, opts.Profile)
+	}
+	return opts, nil
 }
 
 func findRoot() (string, error) {
@@ -157,16 +167,11 @@ func (s *System) start(ctx context.Context) error {
 	}
 	secrets := map[string]string{}
 	if s.usesDevBroker() {
-		kafka, health := freePort(), freePort()
-		secrets["kafka-brokers"] = fmt.Sprintf("127.0.0.1:%d", kafka)
-		if err := s.launch(&process{name: "devbroker", port: health, args: []string{
-			filepath.Join(s.dir, "bin", "devbroker"), "--kafka-addr", secrets["kafka-brokers"], "--health-addr", fmt.Sprintf("127.0.0.1:%d", health),
-		}}); err != nil {
+		addr, err := s.startBroker(ctx)
+		if err != nil {
 			return err
 		}
-		if err := s.waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", health)); err != nil {
-			return fmt.Errorf("devbroker: %w", err)
-		}
+		secrets["kafka-brokers"] = addr
 	}
 	resources, err := s.renderResources(secrets)
 	if err != nil {
@@ -222,6 +227,29 @@ func (s *System) start(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// startBroker starts the development Kafka broker on free ports and waits
+// until it listens; it returns the broker's Kafka address.
+func (s *System) startBroker(ctx context.Context) (string, error) {
+	bin := filepath.Join(s.dir, "bin", "devbroker")
+	if _, err := os.Stat(bin); err != nil {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./tools/devbroker")
+		cmd.Dir = s.opts.Root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build devbroker: %w\n%s", err, out)
+		}
+	}
+	kafka, health := fmt.Sprintf("127.0.0.1:%d", freePort()), freePort()
+	if err := s.launch(&process{name: "devbroker", port: health, args: []string{
+		bin, "--kafka-addr", kafka, "--health-addr", fmt.Sprintf("127.0.0.1:%d", health),
+	}}); err != nil {
+		return "", err
+	}
+	if err := s.waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", health)); err != nil {
+		return "", fmt.Errorf("devbroker: %w", err)
+	}
+	return kafka, nil
 }
 
 // usesDevBroker reports whether the profile's pub/sub is Kafka, which the
