@@ -16,7 +16,8 @@ type Caller struct {
 // Allows answers whether the access control of a callee's Configuration lets
 // the caller invoke path with the HTTP verb.
 //
-// It models how daprd 1.14 decides (pkg/acl and its operation trie), which
+// It models how daprd decides (pkg/acl and its operation trie; the trie,
+// pkg/config/acl_trie.go, is the same in 1.14.4 and 1.18), which
 // differs from what the path syntax suggests:
 //   - the entries of a policy form a tree of path segments; going down the
 //     request's path, the first node that holds an entry decides, so an
@@ -31,7 +32,9 @@ type Caller struct {
 //     defaultAction (or the global one); HTTP paths compare case-insensitively.
 //
 // The tests pin this model to the behaviour measured on daprd 1.14.4's own
-// code (acl_test.go); see there before changing it.
+// code (acl_test.go); see there before changing it. Since 1.15 daprd
+// normalizes the method (path.Clean, no control characters, no ? or #)
+// before it asks the policy, instead of inside it.
 func (acl *AccessControlSpec) Allows(c Caller, verb, path string) bool {
 	if acl == nil || (acl.DefaultAction == "" && acl.TrustDomain == "" && len(acl.Policies) == 0) {
 		return true

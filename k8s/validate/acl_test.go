@@ -82,7 +82,8 @@ func TestAccessControl(t *testing.T) {
 
 // The model of Dapr's matching, pinned to what daprd 1.14.4's own code
 // decides for the same entries (measured by running github.com/dapr/dapr
-// v1.14.4 pkg/config's operation trie on these cases).
+// v1.14.4 pkg/config's operation trie on these cases; v1.18's
+// pkg/config/acl_trie.go is the same file).
 func TestACLModel(t *testing.T) {
 	policy := func(ops ...AppOperationAction) *AccessControlSpec {
 		return &AccessControlSpec{DefaultAction: "deny", TrustDomain: "public", Policies: []AppPolicySpec{{

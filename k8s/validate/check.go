@@ -209,7 +209,7 @@ func (b *Bundle) checkConfigurations(apps map[string]string) []error {
 		if s.API != nil {
 			for _, r := range append(slices.Clone(s.API.Allowed), s.API.Denied...) {
 				if r.Protocol != "http" && r.Protocol != "grpc" {
-					fail("api rule %s/%s: protocol must be http or grpc (Dapr 1.14 ignores a rule without one)", r.Version, r.Name)
+					fail("api rule %s/%s: protocol must be http or grpc (Dapr ignores a rule without one)", r.Version, r.Name)
 				}
 			}
 		}
@@ -301,7 +301,7 @@ func (b *Bundle) checkConfigurations(apps map[string]string) []error {
 	return errs
 }
 
-// retryPolicies are the retry policies Dapr 1.14 knows.
+// retryPolicies are the retry policies Dapr knows (1.14 to 1.18).
 var retryPolicies = []string{"constant", "exponential"}
 
 func (b *Bundle) checkResiliency(apps map[string]string) []error {

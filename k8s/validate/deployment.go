@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// Dapr sidecar injector annotations (Dapr 1.14) the shop's pods rely on.
+// Dapr sidecar injector annotations (Dapr 1.18; each is in its pkg/injector/annotations) the shop's pods rely on.
 const (
 	AnnEnabled             = "dapr.io/enabled"
 	AnnAppID               = "dapr.io/app-id"
