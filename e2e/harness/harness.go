@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,8 +218,13 @@ func (s *System) start(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", svc, err)
 		}
 	}
-	if err := s.waitHTTP(ctx, s.Gateway+"/v1.0/healthz"); err != nil {
-		return fmt.Errorf("gateway: %w", err)
+	// Every sidecar healthy, not only ready for its app's calls: daprd
+	// answers 500 on /v1.0/healthz while a placement or scheduler service
+	// it was given cannot be reached.
+	for _, name := range append(slices.Clone(Services), "gateway") {
+		if err := s.waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", s.procs[name+"-dapr"].port)); err != nil {
+			return fmt.Errorf("%s-dapr: %w", name, err)
+		}
 	}
 	// Ready once the gateway resolves and reaches every app.
 	for _, svc := range Services {
