@@ -48,6 +48,11 @@ type Options struct {
 	Env map[string]string
 	// ReadyTimeout bounds start-up (default 2 minutes).
 	ReadyTimeout time.Duration
+	// GatewayRateLimit, when positive, replaces the gateway's rate limit
+	// (maxRequestsPerSecond of components/gateway/ratelimit.yaml, requests
+	// per second per client address) in this run's rendered copy. A
+	// benchmark raises it so that the limit does not cap its load.
+	GatewayRateLimit int
 }
 
 // System is a running system.
@@ -317,6 +322,8 @@ var (
 	topicLine = regexp.MustCompile(`(?m)^(\s*(?:value|topic):\s*)(orders|inventory|users)\s*$`)
 	// the secret store's file
 	secretsFileLine = regexp.MustCompile(`(?m)^(\s*value:\s*)(components/dev-secrets\.DEVELOPMENT-ONLY\.json)\s*$`)
+	// the gateway's rate limit: the value line after its name line
+	rateLimitLine = regexp.MustCompile(`(?m)^(\s*-\s*name:\s*maxRequestsPerSecond\s*\n\s*value:\s*)"?\d+"?\s*$`)
 )
 
 // renderResources copies the profile's resources into the scratch folder
@@ -351,6 +358,12 @@ func (s *System) renderResources(overrides map[string]string) (map[string][]stri
 			b = targetLine.ReplaceAll(b, []byte("${1}$2-"+s.suffix+":"))
 			b = topicLine.ReplaceAll(b, []byte("${1}$2-"+s.suffix))
 			b = secretsFileLine.ReplaceAll(b, []byte("${1}"+secretsFile))
+			if name == "gateway" && e.Name() == "ratelimit.yaml" && s.opts.GatewayRateLimit > 0 {
+				if !rateLimitLine.Match(b) {
+					return "", fmt.Errorf("%s: no maxRequestsPerSecond value to replace", e.Name())
+				}
+				b = rateLimitLine.ReplaceAll(b, []byte(fmt.Sprintf(`${1}"%d"`, s.opts.GatewayRateLimit)))
+			}
 			if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
 				return "", err
 			}
@@ -577,4 +590,37 @@ func (s *System) SidecarGRPC(svc string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return fmt.Sprintf("127.0.0.1:%d", s.procs[svc+"-dapr"].grpcPort)
+}
+
+// Pids maps the name of every running process (as Kill names them) to its
+// process id, for a benchmark that reads their CPU time and memory from
+// /proc.
+func (s *System) Pids() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pids := map[string]int{}
+	for name, p := range s.procs {
+		select {
+		case <-p.done:
+		default:
+			pids[name] = p.cmd.Process.Pid
+		}
+	}
+	return pids
+}
+
+// AppURL is the base URL of a service's app itself (one of Services),
+// where its sidecar calls it; a benchmark compares a call there with the
+// same call through the sidecars.
+func (s *System) AppURL(svc string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprintf("http://127.0.0.1:%d", s.procs[svc].port)
+}
+
+// SidecarURL is the base URL of the HTTP API of a service's sidecar.
+func (s *System) SidecarURL(svc string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprintf("http://127.0.0.1:%d", s.procs[svc+"-dapr"].port)
 }
