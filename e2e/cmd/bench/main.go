@@ -206,6 +206,7 @@ func runOnce(ctx context.Context, cfg config, n int, log io.Writer) (runResult, 
 	if err != nil {
 		return runResult{}, err
 	}
+	b.idle(ctx, 3*time.Second)
 	whole := m.mark()
 	steps := map[string]func(context.Context) error{
 		"overhead": b.overhead,

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,7 +117,7 @@ func (s *shop) adminToken(ctx context.Context, root string) (string, error) {
 
 // newProduct creates a product with stock units and returns its SKU.
 func (s *shop) newProduct(ctx context.Context, admin string, stock int) (string, error) {
-	sku := fmt.Sprintf("BENCH-%s-%d", s.runID, s.seq.Add(1))
+	sku := strings.ToUpper(fmt.Sprintf("BENCH-%s-%d", s.runID, s.seq.Add(1)))
 	return sku, s.do(ctx, http.StatusCreated, harness.Request{Method: http.MethodPost, Service: "inventorysvc", Path: "/products", Header: bearer(admin),
 		Body: map[string]any{"sku": sku, "name": "Benchmark product", "price_cents": 1999, "stock": stock}}, nil)
 }

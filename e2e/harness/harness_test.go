@@ -1,0 +1,37 @@
+package harness
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Options.GatewayRateLimit finds the rate limit in the gateway's component
+// and renders a copy with the new value, changing nothing else.
+func TestGatewayRateLimit(t *testing.T) {
+	dir := t.TempDir()
+	s := &System{opts: Options{Root: filepath.Join("..", ".."), Profile: "local", GatewayRateLimit: 12345}, dir: dir, suffix: "t1"}
+	folders, err := s.renderResources(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rendered []byte
+	for _, f := range folders["gateway"] {
+		if b, err := os.ReadFile(filepath.Join(f, "ratelimit.yaml")); err == nil {
+			rendered = b
+		}
+	}
+	orig, err := os.ReadFile(filepath.Join("..", "..", "components", "gateway", "ratelimit.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(rendered), `value: "12345"`) {
+		t.Fatalf("rendered ratelimit.yaml:\n%s\nwant maxRequestsPerSecond 12345", rendered)
+	}
+	want := rateLimitLine.ReplaceAllString(string(orig), `${1}"12345"`)
+	want = scopeLine.ReplaceAllString(want, "${1}$2-t1")
+	if string(rendered) != want {
+		t.Errorf("rendered ratelimit.yaml:\n%s\nwant:\n%s", rendered, want)
+	}
+}
