@@ -173,6 +173,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		res.Runs = append(res.Runs, r)
 	}
 	res.Median = median(res.Runs)
+	res.Meta.LoadEnd = loadAverage()
 	if err := res.write(cfg.out, baseline); err != nil {
 		return err
 	}

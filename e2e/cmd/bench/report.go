@@ -52,6 +52,7 @@ type meta struct {
 	MemoryGB    float64   `json:"memory_gb"`
 	Kernel      string    `json:"kernel"`
 	LoadAverage string    `json:"load_average_at_start"`
+	LoadEnd     string    `json:"load_average_at_end"`
 }
 
 func describe(ctx context.Context, cfg config) meta {
@@ -70,14 +71,22 @@ func describe(ctx context.Context, cfg config) meta {
 	}
 	m.Commit = output(ctx, "git", "describe", "--always", "--dirty")
 	m.Kernel = output(ctx, "uname", "-sr")
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		m.LoadAverage = strings.Join(strings.Fields(string(b))[:3], " ")
-	}
+	m.LoadAverage = loadAverage()
 	m.CPUModel = procField("/proc/cpuinfo", "model name")
 	var kb float64
 	fmt.Sscanf(procField("/proc/meminfo", "MemTotal"), "%f", &kb)
 	m.MemoryGB = math.Round(kb/(1<<20)*10) / 10
 	return m
+}
+
+// loadAverage is the 1, 5 and 15 minute load average: other work on the
+// machine shows in it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return ""
 }
 
 func output(ctx context.Context, name string, args ...string) string {
@@ -286,7 +295,7 @@ func (r *results) tables() []struct {
 		}
 		return t
 	}
-	add("Orders through the gateway", fmt.Sprintf("POST /orders (one line, one unit, `tok_visa`, an Idempotency-Key each) at a fixed arrival rate; saga = `updated_at - created_at` of the confirmed orders; *all ended* is the time from the end of the load until no order was pending; CPU/order is the CPU time of every app, sidecar and the broker from the load's start until all ended, over the confirmed orders; *net of idle* subtracts what the idle system spends in as long (%s cores, measured before the scenarios).", f.cell("idle/cpu_share", "%.3f")), orderTable("orders", false))
+	add("Orders through the gateway", fmt.Sprintf("POST /orders (one line, one unit, `tok_visa`, an Idempotency-Key each) at a fixed arrival rate; saga = `updated_at - created_at` of the confirmed orders; *all ended* is the time from the end of the load until no order was pending; CPU/order is the CPU time of every app, sidecar and the broker from the load's start until all ended, over the orders that ended; *net of idle* subtracts what the idle system spends in as long (%s cores, measured before the scenarios).", f.cell("idle/cpu_share", "%.3f")), orderTable("orders", false))
 	st := orderTable("sustain", true)
 	if f.has("sustain/max_rate") {
 		st.add(fmt.Sprintf("**highest kept up: %s/s**", rateKey(f["sustain/max_rate"])))
@@ -344,19 +353,47 @@ func (r *results) tables() []struct {
 	return out
 }
 
-func usageTable(us []Usage) table {
-	t := table{head: []string{"process", "CPU s", "CPU share (1 = one core)", "peak RSS"}}
-	for _, u := range us {
-		t.add(u.Process, fmt.Sprintf("%.1f", u.CPUSeconds), fmt.Sprintf("%.2f", u.CPUShare), fmt.Sprintf("%.0f MB", u.PeakRSSMB))
+// usageTable has a row per process: its CPU seconds and share over all,
+// its share in each scenario's load, and its peak memory.
+func usageTable(all []Usage, scenarios map[string][]Usage) table {
+	names := sortedKeys(scenarios)
+	t := table{head: append(append([]string{"process", "CPU s", "share"}, names...), "peak RSS")}
+	share := map[string]map[string]float64{}
+	for _, n := range names {
+		share[n] = map[string]float64{}
+		for _, u := range scenarios[n] {
+			share[n][u.Process] = u.CPUShare
+		}
 	}
+	total := Usage{Process: "**system (all but the load generator)**"}
+	sums := map[string]float64{}
+	for _, u := range all {
+		row := []string{u.Process, fmt.Sprintf("%.1f", u.CPUSeconds), fmt.Sprintf("%.2f", u.CPUShare)}
+		for _, n := range names {
+			row = append(row, fmt.Sprintf("%.2f", share[n][u.Process]))
+		}
+		t.add(append(row, fmt.Sprintf("%.0f MB", u.PeakRSSMB))...)
+		if u.Process != benchProcess {
+			total.CPUSeconds += u.CPUSeconds
+			total.CPUShare += u.CPUShare
+			for _, n := range names {
+				sums[n] += share[n][u.Process]
+			}
+		}
+	}
+	row := []string{total.Process, fmt.Sprintf("%.1f", total.CPUSeconds), fmt.Sprintf("%.2f", total.CPUShare)}
+	for _, n := range names {
+		row = append(row, fmt.Sprintf("%.2f", sums[n]))
+	}
+	t.add(append(row, "")...)
 	return t
 }
 
 func (r *results) markdown(w io.Writer, baseline *results) {
 	m := r.Meta
 	fmt.Fprintf(w, "# Benchmark, profile %s, %s\n\n", m.Profile, m.Started.Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(w, "`%s` · commit %s · daprd %s · %s · %d CPUs (%s), %.1f GB · %s · load average at start %s · %d run(s), figures are medians\n\n",
-		m.Command, m.Commit, m.Daprd, m.Go, m.CPUs, m.CPUModel, m.MemoryGB, m.Kernel, m.LoadAverage, len(r.Runs))
+	fmt.Fprintf(w, "`%s` · commit %s · daprd %s · %s · %d CPUs (%s), %.1f GB · %s · load average %s at the start, %s at the end · %d run(s), figures are medians\n\n",
+		m.Command, m.Commit, m.Daprd, m.Go, m.CPUs, m.CPUModel, m.MemoryGB, m.Kernel, m.LoadAverage, m.LoadEnd, len(r.Runs))
 	fmt.Fprintln(w, "The load generator runs on the same machine and its CPU is not counted in the system's. Latencies are from each request's scheduled start (open loop).")
 	fmt.Fprintln(w)
 	for _, s := range r.tables() {
@@ -370,12 +407,8 @@ func (r *results) markdown(w io.Writer, baseline *results) {
 	}
 	if len(r.Runs) > 0 {
 		run := r.Runs[0]
-		fmt.Fprintf(w, "## CPU and memory (run 1)\n\nOver all the scenarios (set-up of users and products included):\n\n")
-		usageTable(run.Usage).write(w)
-		for _, name := range sortedKeys(run.ScenarioUsage) {
-			fmt.Fprintf(w, "### %s\n\n", name)
-			usageTable(run.ScenarioUsage[name]).write(w)
-		}
+		fmt.Fprintf(w, "## CPU and memory (run 1)\n\nCPU share (1 = one core) of each process over all the scenarios (set-up of users and products included) and in each load, and its peak resident memory over all the scenarios:\n\n")
+		usageTable(run.Usage, run.ScenarioUsage).write(w)
 		for i, run := range r.Runs {
 			for _, n := range run.Notes {
 				fmt.Fprintf(w, "- run %d: %s\n", i+1, n)
