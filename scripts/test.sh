@@ -35,6 +35,13 @@ step "unit tests"
 go test -race -count=1 $(for m in $modules; do [ "$(basename "$m")" = e2e ] || printf '%s/... ' "$m"; done)
 done_step
 
+# The benchmark's smoke run (docs/benchmarks.md): a few seconds at low
+# rates on the local profile, so that the tool keeps working. It checks no
+# number.
+step "benchmark smoke run"
+go run ./e2e/cmd/bench -smoke -out "$(mktemp -d)"
+done_step
+
 # needs PROFILE: the host:port pairs the profile's components connect to.
 needs() {
   case $1 in
