@@ -53,6 +53,10 @@ type Options struct {
 	// per second per client address) in this run's rendered copy. A
 	// benchmark raises it so that the limit does not cap its load.
 	GatewayRateLimit int
+	// Profiling serves Go's profiles of every app (PPROF_ADDR) and every
+	// sidecar (daprd --enable-profiling), on loopback ports that
+	// ProfileURL names.
+	Profiling bool
 }
 
 // System is a running system.
@@ -79,6 +83,7 @@ type process struct {
 	log      string
 	done     chan struct{}
 	port     int // the port that answers when it is up (health checks)
+	pprof    int // where it serves Go profiles (Options.Profiling), or 0
 }
 
 // Start builds the services and starts a system for opts.Profile. On error
@@ -197,7 +202,9 @@ func (s *System) start(ctx context.Context) error {
 	config := filepath.Join(s.opts.Root, "components", "config", "app.yaml")
 	for _, svc := range Services {
 		appPort, httpPort, grpcPort := freePort(), freePort(), freePort()
-		if err := s.launch(&process{name: svc + "-dapr", port: httpPort, grpcPort: grpcPort, args: s.daprdArgs(s.AppIDs[svc], httpPort, grpcPort, appPort, config, resources["app"])}); err != nil {
+		sidecar := &process{name: svc + "-dapr", port: httpPort, grpcPort: grpcPort, args: s.daprdArgs(s.AppIDs[svc], httpPort, grpcPort, appPort, config, resources["app"])}
+		s.profile(sidecar)
+		if err := s.launch(sidecar); err != nil {
 			return err
 		}
 		env := append([]string{
@@ -205,13 +212,17 @@ func (s *System) start(ctx context.Context) error {
 			fmt.Sprintf("DAPR_HTTP_PORT=%d", httpPort),
 			fmt.Sprintf("DAPR_GRPC_PORT=%d", grpcPort),
 		}, appEnv...)
-		if err := s.launch(&process{name: svc, port: appPort, env: env, args: []string{filepath.Join(s.dir, "bin", svc)}}); err != nil {
+		app := &process{name: svc, port: appPort, env: env, args: []string{filepath.Join(s.dir, "bin", svc)}}
+		s.profile(app)
+		if err := s.launch(app); err != nil {
 			return err
 		}
 	}
 	gwHTTP, gwGRPC := freePort(), freePort()
 	gwConfig := filepath.Join(s.opts.Root, "components", "config", "gateway.yaml")
-	if err := s.launch(&process{name: "gateway-dapr", port: gwHTTP, args: s.daprdArgs(s.AppIDs["gateway"], gwHTTP, gwGRPC, 0, gwConfig, resources["gateway"])}); err != nil {
+	gateway := &process{name: "gateway-dapr", port: gwHTTP, args: s.daprdArgs(s.AppIDs["gateway"], gwHTTP, gwGRPC, 0, gwConfig, resources["gateway"])}
+	s.profile(gateway)
+	if err := s.launch(gateway); err != nil {
 		return err
 	}
 	s.Gateway = fmt.Sprintf("http://127.0.0.1:%d", gwHTTP)
@@ -238,6 +249,33 @@ func (s *System) start(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// profile gives p a port to serve Go profiles on when Options.Profiling
+// asks for them: daprd's profiling server (on its API listen address,
+// loopback) or the app's PPROF_ADDR.
+func (s *System) profile(p *process) {
+	if !s.opts.Profiling {
+		return
+	}
+	p.pprof = freePort()
+	if strings.HasSuffix(p.name, "-dapr") {
+		p.args = append(p.args, "--enable-profiling", "--profile-port", strconv.Itoa(p.pprof))
+	} else {
+		p.env = append(p.env, fmt.Sprintf("PPROF_ADDR=127.0.0.1:%d", p.pprof))
+	}
+}
+
+// ProfileURL is the base URL of the Go profiles (/debug/pprof/) of process
+// name (as Kill names them) when the system was started with
+// Options.Profiling, else "".
+func (s *System) ProfileURL(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.procs[name]; ok && p.pprof > 0 {
+		return fmt.Sprintf("http://127.0.0.1:%d", p.pprof)
+	}
+	return ""
 }
 
 // startBroker starts the development Kafka broker on free ports and waits
@@ -504,7 +542,7 @@ func (s *System) Restart(ctx context.Context, name string) error {
 	if !ok {
 		return fmt.Errorf("no process %q", name)
 	}
-	if err := s.launch(&process{name: old.name, args: old.args, env: old.env, port: old.port, grpcPort: old.grpcPort}); err != nil {
+	if err := s.launch(&process{name: old.name, args: old.args, env: old.env, port: old.port, grpcPort: old.grpcPort, pprof: old.pprof}); err != nil {
 		return err
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d/readyz", old.port)

@@ -23,14 +23,18 @@ import (
 )
 
 // Main is the whole of a service's main function: it sets up JSON logging
-// and SIGINT/SIGTERM handling, calls run, and exits 1 when run fails.
+// and SIGINT/SIGTERM handling, serves Go profiles when PPROF_ADDR names a
+// loopback address (startPprof), calls run, and exits 1 when run fails.
 func Main(name string, run func(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bool)) error) {
 	logger := logrus.New()
 	logger.SetFormatter(&logrus.JSONFormatter{})
 	logger.SetOutput(os.Stdout)
 	log := logger.WithField("service", name)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, log, os.LookupEnv)
+	err := startPprof(ctx, log, os.Getenv("PPROF_ADDR"))
+	if err == nil {
+		err = run(ctx, log, os.LookupEnv)
+	}
 	stop()
 	if err != nil {
 		log.WithError(err).Error("startup")

@@ -68,9 +68,15 @@ type config struct {
 	fewOrders        int
 	manyOrders       int
 	seedTimeout      time.Duration
+	pprofRate        float64
+	pprofDuration    time.Duration
 }
 
-var allScenarios = []string{"overhead", "orders", "sustain", "flash", "reads"}
+var allScenarios = []string{"overhead", "orders", "sustain", "flash", "reads", "profile"}
+
+// defaultScenarios leave out profile, which starts the system with
+// profiling servers and takes CPU profiles under load.
+var defaultScenarios = allScenarios[:5]
 
 func parseFlags(args []string) (config, error) {
 	var c config
@@ -79,7 +85,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.out, "out", "", "report folder (default bench-results/<time>-<profile>)")
 	fs.IntVar(&c.runs, "runs", 1, "runs, each on a fresh system; figures are the medians")
 	fs.StringVar(&c.baseline, "baseline", "", "results.json of an earlier run to compare with")
-	scenarios := fs.String("scenarios", strings.Join(allScenarios, ","), "scenarios to run")
+	scenarios := fs.String("scenarios", strings.Join(defaultScenarios, ","), "scenarios to run, of "+strings.Join(allScenarios, ","))
 	fs.IntVar(&c.rateLimit, "gateway-rate-limit", 1_000_000, "the gateway's rate limit for the run (requests/s per client address)")
 	fs.IntVar(&c.maxInFlight, "max-in-flight", 4096, "most requests outstanding at once")
 	fs.IntVar(&c.customers, "customers", 50, "customers placing the orders of a scenario (round robin)")
@@ -100,6 +106,8 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.fewOrders, "few-orders", 10, "orders of the customer with few orders")
 	fs.IntVar(&c.manyOrders, "many-orders", 10_000, "orders of the customer with many orders")
 	fs.DurationVar(&c.seedTimeout, "seed-timeout", 4*time.Minute, "how long seeding the many orders may take")
+	fs.Float64Var(&c.pprofRate, "pprof-rate", 100, "arrival rate of the profile scenario (orders/s)")
+	fs.DurationVar(&c.pprofDuration, "pprof-duration", 20*time.Second, "how long the profile scenario's CPU profiles run")
 	smoke := fs.Bool("smoke", false, "a few seconds at low rates: overhead and orders only (CI)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -188,7 +196,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 // runOnce starts a system, runs the scenarios on it and stops it.
 func runOnce(ctx context.Context, cfg config, n int, log io.Writer) (runResult, error) {
 	started := time.Now()
-	sys, err := harness.Start(ctx, harness.Options{Profile: cfg.profile, GatewayRateLimit: cfg.rateLimit})
+	sys, err := harness.Start(ctx, harness.Options{Profile: cfg.profile, GatewayRateLimit: cfg.rateLimit, Profiling: slices.Contains(cfg.scenarios, "profile")})
 	if err != nil {
 		return runResult{}, err
 	}
@@ -202,7 +210,7 @@ func runOnce(ctx context.Context, cfg config, n int, log io.Writer) (runResult, 
 	m := newMeter(pids)
 	defer m.close()
 	sh := &shop{sys: sys, client: newClient(cfg.maxInFlight), runID: strconv.FormatInt(time.Now().UnixNano()%1e9, 36) + strconv.Itoa(n)}
-	b := &bench{cfg: cfg, shop: sh, meter: m, log: log, figs: figures{}, usage: map[string][]Usage{}}
+	b := &bench{cfg: cfg, shop: sh, meter: m, log: log, figs: figures{}, usage: map[string][]Usage{}, timelines: map[string]timeline{}}
 	admin, err := sh.adminToken(ctx, repoRoot())
 	if err != nil {
 		return runResult{}, err
@@ -215,6 +223,7 @@ func runOnce(ctx context.Context, cfg config, n int, log io.Writer) (runResult, 
 		"sustain":  func(ctx context.Context) error { return b.sustain(ctx, admin) },
 		"flash":    func(ctx context.Context) error { return b.flash(ctx, admin) },
 		"reads":    func(ctx context.Context) error { return b.reads(ctx, admin) },
+		"profile":  func(ctx context.Context) error { return b.profiles(ctx, admin) },
 	}
 	for _, s := range allScenarios {
 		if !slices.Contains(cfg.scenarios, s) {
@@ -225,7 +234,7 @@ func runOnce(ctx context.Context, cfg config, n int, log io.Writer) (runResult, 
 			return runResult{}, fmt.Errorf("%s: %w", s, err)
 		}
 	}
-	r := runResult{Figures: b.figs, ScenarioUsage: b.usage, Notes: b.notes, Usage: m.since(whole), Lifetime: m.lifetime()}
+	r := runResult{Figures: b.figs, ScenarioUsage: b.usage, Timelines: b.timelines, Notes: b.notes, Usage: m.since(whole), Lifetime: m.lifetime()}
 	for _, u := range r.Lifetime {
 		b.figs["cpu/"+u.Process+"/seconds"] = u.CPUSeconds
 		b.figs["rss/"+u.Process+"/peak_mb"] = u.PeakRSSMB

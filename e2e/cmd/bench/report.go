@@ -36,7 +36,9 @@ type runResult struct {
 	Usage         []Usage            `json:"usage"`
 	Lifetime      []Usage            `json:"lifetime"`
 	ScenarioUsage map[string][]Usage `json:"scenario_usage"`
-	Notes         []string           `json:"notes,omitempty"`
+	// Timelines are the sustain attempts and the flash sale second by second.
+	Timelines map[string]timeline `json:"timelines"`
+	Notes     []string            `json:"notes,omitempty"`
 }
 
 // meta says what was measured, where.
@@ -302,6 +304,8 @@ func (r *results) tables() []struct {
 	}
 	add("Sustained saga", fmt.Sprintf("Each attempt places orders for %s; it kept up when every POST was accepted and no order was pending %s after the load ended.", r.Config["sustain_duration"], r.Config["grace"]), st)
 
+	add("Orders while profiled", "The profile scenario: orders as above while every app and sidecar serves a CPU profile (profiling costs a little CPU itself); the profiles are in pprof/ (`go tool pprof -top pprof/<process>.pprof`, or the saved `.top.txt`).", orderTable("profile", false))
+
 	if f.has("flash/accepted_per_s") {
 		ft := table{head: []string{"demand", "stock", "accepted", "confirmed", "rejected", "cancelled", "pending after grace", "all ended", "POST p50", "POST p99", "saga p50 (confirmed)", "saga p99 (confirmed)"}}
 		ft.add(f.cell("flash/demand", "%.0f"), f.cell("flash/stock", "%.0f"), f.cell("flash/accepted_per_s", "%.1f/s"), f.cell("flash/confirmed", "%.0f"), f.cell("flash/rejected", "%.0f"),
@@ -504,6 +508,15 @@ func (r *results) plots() map[string]string {
 			ss = append(ss, series{name: q, points: p})
 		}
 		out["overhead-"+rateKey(rate)+".svg"] = barChart("GET /healthz at "+rateKey(rate)+" req/s", "ms", []string{"app", "sidecar -> app", "gateway -> sidecar -> app"}, ss)
+	}
+	if len(r.Runs) > 0 {
+		for name, tl := range r.Runs[0].Timelines {
+			file := strings.NewReplacer(" ", "-", "/", "").Replace(name)
+			out["timeline-"+file+".svg"] = lineChart(name+" (run 1): orders per second", "seconds from the start of the load", "orders/s", []series{
+				{name: "accepted", points: tl.Accepted}, {name: "ended (updated_at)", points: tl.Ended}})
+			out["timeline-"+file+"-post-p99.svg"] = lineChart(name+" (run 1): POST /orders p99 per second", "seconds from the start of the load", "ms", []series{
+				{name: "POST p99", points: tl.PostP99}})
+		}
 	}
 	if len(f.rates("reads", "products/p99_ms")) > 0 {
 		out["reads-latency.svg"] = lineChart("Reads: p99", "req/s", "ms", []series{

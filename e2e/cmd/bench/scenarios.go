@@ -28,8 +28,9 @@ type bench struct {
 	log   io.Writer
 	figs  figures
 	// usage per scenario, for the report
-	usage map[string][]Usage
-	notes []string
+	usage     map[string][]Usage
+	timelines map[string]timeline
+	notes     []string
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -104,6 +105,48 @@ type orderRun struct {
 	cpuUsage  []Usage
 	confirmed int
 	ended     int // accepted orders that left pending
+	timeline  timeline
+}
+
+// timeline is a load's orders second by second from its start: accepted
+// (by scheduled start), POST p99, and ended (by updated_at).
+type timeline struct {
+	Accepted [][2]float64 `json:"accepted_per_s"`
+	PostP99  [][2]float64 `json:"post_p99_ms"`
+	Ended    [][2]float64 `json:"ended_per_s"`
+}
+
+func newTimeline(start time.Time, results []Result, found map[string]order, ids map[string]bool) timeline {
+	var tl timeline
+	lat := map[int][]time.Duration{}
+	accepted := map[int]int{}
+	last := 0
+	for _, r := range results {
+		sec := int(r.Intended.Sub(start) / time.Second)
+		if r.Status == http.StatusAccepted {
+			accepted[sec]++
+			lat[sec] = append(lat[sec], r.Latency)
+		}
+		last = max(last, sec)
+	}
+	ended := map[int]int{}
+	for id := range ids {
+		if o, ok := found[id]; ok && o.Status != "pending" {
+			sec := int(o.UpdatedAt.Sub(start) / time.Second)
+			ended[sec]++
+			last = max(last, sec)
+		}
+	}
+	for sec := 0; sec <= last; sec++ {
+		x := float64(sec)
+		tl.Accepted = append(tl.Accepted, [2]float64{x, float64(accepted[sec])})
+		tl.Ended = append(tl.Ended, [2]float64{x, float64(ended[sec])})
+		if len(lat[sec]) > 0 {
+			_, _, p99, _ := percentiles(lat[sec])
+			tl.PostP99 = append(tl.PostP99, [2]float64{x, p99})
+		}
+	}
+	return tl
 }
 
 // placeOrders runs an open-loop load of order placements by customers on
@@ -162,6 +205,7 @@ func (b *bench) placeOrders(ctx context.Context, customers []customer, skus []st
 		}
 	}
 	run.confirmed = len(saga)
+	run.timeline = newTimeline(mark.at, results, found, ids)
 	run.saga.Sent = len(saga)
 	run.saga.P50, run.saga.P90, run.saga.P99, run.saga.Max = percentiles(saga)
 	return run, nil
@@ -306,6 +350,7 @@ func (b *bench) sustain(ctx context.Context, admin string) error {
 		b.recordOrders(prefix, r)
 		b.figs[prefix+"/kept_up"] = boolFig(kept)
 		b.usage[fmt.Sprintf("sustain at %s/s", rateKey(rate))] = r.cpuUsage
+		b.timelines["sustain at "+rateKey(rate)+"/s"] = r.timeline
 		b.logOrders(fmt.Sprintf("sustain %s", b.cfg.sustainDuration), rate, r)
 		switch {
 		case kept:
@@ -350,6 +395,7 @@ func (b *bench) flash(ctx context.Context, admin string) error {
 	b.figs["flash/rejected"] = float64(r.byStatus["rejected"])
 	b.figs["flash/cancelled"] = float64(r.byStatus["cancelled"])
 	b.usage["flash sale"] = r.cpuUsage
+	b.timelines["flash sale"] = r.timeline
 	b.logOrders("flash", b.cfg.flashRate, r)
 	if r.confirmed > b.cfg.flashStock {
 		b.note("flash sale: %d orders confirmed for a stock of %d (oversold)", r.confirmed, b.cfg.flashStock)
