@@ -18,11 +18,7 @@ import (
 // functions of each as <process>.top.txt (go tool pprof -top) and
 // <process>.cum.txt (-top -cum).
 func (b *bench) profiles(ctx context.Context, admin string) error {
-	customers, err := b.shop.newCustomers(ctx, b.cfg.customers)
-	if err != nil {
-		return err
-	}
-	skus, err := b.catalog(ctx, admin, b.cfg.products, 1_000_000)
+	customers, skus, err := b.buyers(ctx, admin)
 	if err != nil {
 		return err
 	}

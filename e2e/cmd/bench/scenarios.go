@@ -281,15 +281,22 @@ func (b *bench) catalog(ctx context.Context, admin string, n, stock int) ([]stri
 	return skus, nil
 }
 
+// buyers registers the scenario's customers and creates its products,
+// with plenty of stock.
+func (b *bench) buyers(ctx context.Context, admin string) ([]customer, []string, error) {
+	customers, err := b.shop.newCustomers(ctx, b.cfg.customers)
+	if err != nil {
+		return nil, nil, err
+	}
+	skus, err := b.catalog(ctx, admin, b.cfg.products, 1_000_000)
+	return customers, skus, err
+}
+
 // orders places orders through the gateway at each rate of the list:
 // accepted orders per second, POST latency, and the saga's created ->
 // confirmed latency.
 func (b *bench) orders(ctx context.Context, admin string) error {
-	customers, err := b.shop.newCustomers(ctx, b.cfg.customers)
-	if err != nil {
-		return err
-	}
-	skus, err := b.catalog(ctx, admin, b.cfg.products, 1_000_000)
+	customers, skus, err := b.buyers(ctx, admin)
 	if err != nil {
 		return err
 	}
@@ -320,11 +327,7 @@ func (b *bench) orders(ctx context.Context, admin string) error {
 // scenario kept up with, goes up while the saga keeps up, and down while
 // it does not.
 func (b *bench) sustain(ctx context.Context, admin string) error {
-	customers, err := b.shop.newCustomers(ctx, b.cfg.customers)
-	if err != nil {
-		return err
-	}
-	skus, err := b.catalog(ctx, admin, b.cfg.products, 1_000_000)
+	customers, skus, err := b.buyers(ctx, admin)
 	if err != nil {
 		return err
 	}
