@@ -128,16 +128,18 @@ type Summary struct {
 func summarize(l Load, results []Result, want int) Summary {
 	s := Summary{Offered: l.Rate, Sent: len(results), Statuses: map[int]int{}}
 	var lat []time.Duration
+	span := l.Duration
 	for _, r := range results {
 		s.Statuses[r.Status]++
 		if r.Status == want && r.Err == nil {
 			s.OK++
 			lat = append(lat, r.Latency)
+			span = max(span, r.Intended.Add(r.Latency).Sub(results[0].Intended))
 		} else {
 			s.Failed++
 		}
 	}
-	s.Achieved = float64(s.OK) / l.Duration.Seconds()
+	s.Achieved = float64(s.OK) / span.Seconds()
 	s.P50, s.P90, s.P99, s.Max = percentiles(lat)
 	return s
 }
