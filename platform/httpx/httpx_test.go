@@ -147,3 +147,21 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("unknown route = %d %q; want a 404 problem", rec.Code, rec.Header().Get("Content-Type"))
 	}
 }
+
+func TestSidecarOnly(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	for _, tt := range []struct {
+		caller string
+		want   int
+	}{{"", 204}, {"gateway", 404}, {"ordersvc", 404}} {
+		req := httptest.NewRequest(http.MethodPost, "/events/orders", nil)
+		if tt.caller != "" {
+			req.Header.Set("Dapr-Caller-App-Id", tt.caller)
+		}
+		rec := httptest.NewRecorder()
+		SidecarOnly(ok).ServeHTTP(rec, req)
+		if rec.Code != tt.want || (tt.want == 404 && rec.Header().Get("Content-Type") != "application/problem+json") {
+			t.Errorf("caller %q: %d %q; want %d", tt.caller, rec.Code, rec.Header().Get("Content-Type"), tt.want)
+		}
+	}
+}

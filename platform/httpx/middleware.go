@@ -115,3 +115,25 @@ func RequireAppToken(token string) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// CallerHeader is the header in which a sidecar names the app that invoked
+// a route by service invocation (the gateway, another app). The sidecar
+// sets it itself, over any value the caller sent; its own calls to the app
+// (event deliveries, bindings, GET /dapr/subscribe) carry none.
+const CallerHeader = "dapr-caller-app-id"
+
+// SidecarOnly guards a route that only the app's own sidecar calls: event
+// and dead-letter deliveries, input bindings, /dapr/*. The app token alone
+// does not tell these apart from service invocations, which the sidecar
+// forwards with the same token: a request that came by service invocation
+// gets a 404 problem, as if the route did not exist.
+func SidecarOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if caller := r.Header.Get(CallerHeader); caller != "" {
+			Logger(r.Context()).WithField("caller", caller).Warn("sidecar-only route invoked by another app; refused")
+			WriteProblem(w, NewProblem(http.StatusNotFound, "no such resource: "+r.URL.Path))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
