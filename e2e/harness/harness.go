@@ -651,6 +651,17 @@ func (s *System) SidecarToken(svc string) string {
 	return ""
 }
 
+// Port is the port a process answers on (an app's, a sidecar's HTTP API),
+// by the names Kill takes; for tests that call around the gateway.
+func (s *System) Port(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.procs[name]; ok {
+		return p.port
+	}
+	return 0
+}
+
 // Pids are the process ids of the system's processes, by the names Kill
 // takes; for tests of what the system exposes.
 func (s *System) Pids() map[string]int {

@@ -151,17 +151,17 @@ func TestHealthAndReadiness(t *testing.T) {
 func TestSidecarOnly(t *testing.T) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	for _, tt := range []struct {
-		caller string
-		want   int
-	}{{"", 204}, {"gateway", 404}, {"ordersvc", 404}} {
+		header, value string
+		want          int
+	}{{"", "", 204}, {"Dapr-Caller-App-Id", "gateway", 404}, {"dapr-caller-app-id", "", 404}, {"Dapr-Callee-App-Id", "ordersvc", 404}} {
 		req := httptest.NewRequest(http.MethodPost, "/events/orders", nil)
-		if tt.caller != "" {
-			req.Header.Set("Dapr-Caller-App-Id", tt.caller)
+		if tt.header != "" {
+			req.Header[http.CanonicalHeaderKey(tt.header)] = []string{tt.value}
 		}
 		rec := httptest.NewRecorder()
 		SidecarOnly(ok).ServeHTTP(rec, req)
 		if rec.Code != tt.want || (tt.want == 404 && rec.Header().Get("Content-Type") != "application/problem+json") {
-			t.Errorf("caller %q: %d %q; want %d", tt.caller, rec.Code, rec.Header().Get("Content-Type"), tt.want)
+			t.Errorf("%s: %q: %d %q; want %d", tt.header, tt.value, rec.Code, rec.Header().Get("Content-Type"), tt.want)
 		}
 	}
 }
