@@ -163,6 +163,10 @@ func (h *Handler) createProduct(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, httpx.Invalid(missing...))
 		return
 	}
+	if p := httpx.CheckTexts(map[string]string{"name": *req.Name}); p != nil {
+		httpx.WriteProblem(w, p)
+		return
+	}
 	p, err := h.svc.CreateProduct(r.Context(), inventory.NewProduct{SKU: *req.SKU, Name: *req.Name, PriceCents: *req.PriceCents, Stock: *req.Stock})
 	if errors.Is(err, inventory.ErrExists) {
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusConflict, "a product with sku "+*req.SKU+" exists"))

@@ -180,15 +180,35 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
+// idVar returns the {id} of the path, or answers 404 (an id this service
+// never made names no order) and returns false: ids become state keys,
+// which refuse some characters.
+func idVar(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := mux.Vars(r)["id"]
+	if !order.ValidID(id) {
+		httpx.WriteProblem(w, httpx.NewProblem(http.StatusNotFound, "no such order"))
+		return "", false
+	}
+	return id, true
+}
+
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	claims, _ := auth.FromContext(r.Context())
-	o, err := h.svc.Get(r.Context(), mux.Vars(r)["id"], claims.Subject, claims.IsAdmin())
+	id, ok := idVar(w, r)
+	if !ok {
+		return
+	}
+	o, err := h.svc.Get(r.Context(), id, claims.Subject, claims.IsAdmin())
 	h.writeOrder(w, r, o, err)
 }
 
 func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
 	claims, _ := auth.FromContext(r.Context())
-	o, err := h.svc.Cancel(r.Context(), mux.Vars(r)["id"], claims.Subject, claims.IsAdmin())
+	id, ok := idVar(w, r)
+	if !ok {
+		return
+	}
+	o, err := h.svc.Cancel(r.Context(), id, claims.Subject, claims.IsAdmin())
 	if errors.Is(err, order.ErrNotCancellable) {
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusConflict, "only a pending or confirmed order can be cancelled"))
 		return
