@@ -35,6 +35,19 @@ step "unit tests"
 go test -race -count=1 $(for m in $modules; do [ "$(basename "$m")" = e2e ] || printf '%s/... ' "$m"; done)
 done_step
 
+# Every request decoder and the token verifier, fuzzed for a few seconds
+# each (FUZZTIME, default 3s; about 40s in all). A finding is saved under the package's
+# testdata/fuzz and fails the run; `go test` replays it from then on.
+step "fuzzing"
+for target in \
+  ./platform/httpx:FuzzDecodeJSON ./platform/httpx:FuzzParsePage ./platform/httpx:FuzzCheckText \
+  ./platform/events:FuzzHandle ./platform/auth:FuzzVerify \
+  ./usersvc/internal/userhttp:FuzzRequestBodies ./inventorysvc/internal/inventoryhttp:FuzzRequestBodies \
+  ./ordersvc/internal/orderhttp:FuzzPlaceOrder; do
+  go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "${FUZZTIME:-3s}" "${target%%:*}"
+done
+done_step
+
 # needs PROFILE: the host:port pairs the profile's components connect to.
 needs() {
   case $1 in

@@ -21,7 +21,7 @@ type keyring struct {
 	calls int
 }
 
-func newKeyring(t *testing.T) *keyring {
+func newKeyring(t testing.TB) *keyring {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
@@ -35,7 +35,7 @@ func (k *keyring) source(context.Context) (JWKS, error) {
 	return JWKS{Keys: []JWK{k.jwk}}, nil
 }
 
-func (k *keyring) sign(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims, kid string) string {
+func (k *keyring) sign(t testing.TB, method jwt.SigningMethod, key any, claims jwt.MapClaims, kid string) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
 	if kid != "" {
