@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh runs every check CI runs: gofmt, go vet, the unit tests of every
-# module, then the end-to-end suite through real Dapr sidecars on each
+# module, a few seconds of each fuzz target, then the end-to-end suite
+# through real Dapr sidecars on each
 # profile in $E2E_PROFILES (default: all four). The durable profiles need
 # their servers on 127.0.0.1 (Redis 6379, PostgreSQL 5432, RabbitMQ 5672);
 # one that is not reachable fails the run, it is never skipped.
