@@ -4,6 +4,12 @@
 // of their own, so that a test run never answers a developer's running
 // system (self-hosted Dapr resolves app ids machine-wide with mDNS).
 //
+// Like the run file, a run is closed by default: every process listens on
+// 127.0.0.1, each app and its sidecar get fresh APP_API_TOKEN and
+// DAPR_API_TOKEN values, and the run has secrets of its own (a new signing
+// key and admin password, exposed to the tests as AdminEmail,
+// AdminPassword and SigningKey).
+//
 // Tests drive the system only through the gateway, as a client would. A
 // package starts one system in TestMain and shares it between its tests.
 package harness
