@@ -22,6 +22,7 @@ func TestStoreContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
+	client.WithAuthToken(sys.SidecarToken("ordersvc"))
 	const store = "orders-state"
 	firstWrite := dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite)
 	key := fmt.Sprintf("contract-%d", time.Now().UnixNano())
@@ -87,6 +88,7 @@ func TestStoreContract(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer inv.Close()
+		inv.WithAuthToken(sys.SidecarToken("inventorysvc"))
 		const invStore = "inventory-state"
 		if err := inv.SaveState(ctx, invStore, key, []byte(`"v5"`), nil); err != nil {
 			t.Fatal(err)

@@ -9,8 +9,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -96,8 +94,8 @@ var adminTokens struct {
 	issued time.Time
 }
 
-// adminToken logs in the bootstrapped admin (credentials from the
-// development secrets file) and returns its token, reused for a minute
+// adminToken logs in the bootstrapped admin (credentials from the run's
+// secrets) and returns its token, reused for a minute
 // (well within TOKEN_TTL).
 func adminToken(t *testing.T) string {
 	t.Helper()
@@ -111,24 +109,16 @@ func adminToken(t *testing.T) string {
 }
 
 type devSecretsFile struct {
-	SigningKey    string `json:"jwt-signing-key"`
-	AdminEmail    string `json:"admin-email"`
-	AdminPassword string `json:"admin-password"`
+	SigningKey    string
+	AdminEmail    string
+	AdminPassword string
 }
 
-// devSecrets reads components/dev-secrets.DEVELOPMENT-ONLY.json: the tests
-// are a client that knows the development secrets.
+// devSecrets are the secrets the harness generated for this run: the tests
+// are a client that knows them.
 func devSecrets(t *testing.T) devSecretsFile {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "components", "dev-secrets.DEVELOPMENT-ONLY.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s devSecretsFile
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return devSecretsFile{SigningKey: sys.SigningKey, AdminEmail: sys.AdminEmail, AdminPassword: sys.AdminPassword}
 }
 
 type userResponse struct {

@@ -13,6 +13,7 @@ type settings struct {
 	ordersTopic    string // ORDERS_TOPIC: the topic of the order events the inventory reacts to
 	inventoryTopic string // INVENTORY_TOPIC: the topic the inventory publishes its outcomes on
 	usersAppID     string // USERS_APP_ID: app id of the user service (token keys)
+	ordersAppID    string // ORDERS_APP_ID: app id of the order service, the only publisher of ORDERS_TOPIC
 	seedDemo       bool   // SEED_DEMO_CATALOG: seed the demo catalog into an empty store at start
 }
 
@@ -25,6 +26,7 @@ func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 		ordersTopic:    src.String("ORDERS_TOPIC", "orders"),
 		inventoryTopic: src.String("INVENTORY_TOPIC", "inventory"),
 		usersAppID:     src.String("USERS_APP_ID", "usersvc"),
+		ordersAppID:    src.String("ORDERS_APP_ID", "ordersvc"),
 		seedDemo:       src.Bool("SEED_DEMO_CATALOG", true),
 	}
 	return s, src.Err()

@@ -52,8 +52,9 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 		Verifier:    auth.NewVerifier(auth.InvokeKeySource(client, cfg.usersAppID)),
 		PubSub:      cfg.pubsub,
 		OrdersTopic: cfg.ordersTopic,
+		OrdersAppID: cfg.ordersAppID,
 		OpenAPI:     openAPI,
-		DeadLetters: events.NewDeadLetters(client, cfg.stateStore),
+		DeadLetters: events.NewDeadLetters(client, cfg.stateStore, cfg.ordersAppID),
 	})
 	return cfg.Serve(ctx, log, newRouter(h, health.Check))
 }

@@ -16,6 +16,7 @@ type settings struct {
 	inventoryTopic string        // INVENTORY_TOPIC: where inventory outcomes come from
 	inventoryAppID string        // INVENTORY_APP_ID: app id of the inventory service
 	usersAppID     string        // USERS_APP_ID: app id of the user service (token keys)
+	ordersAppID    string        // ORDERS_APP_ID: this service's own app id, the publisher of ORDERS_TOPIC
 	sagaTimeout    time.Duration // SAGA_TIMEOUT: a pending order older than this is cancelled
 	timeoutBinding string        // SAGA_TIMEOUT_BINDING: the cron input binding that triggers the sweep
 }
@@ -30,6 +31,7 @@ func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 		inventoryTopic: src.String("INVENTORY_TOPIC", "inventory"),
 		inventoryAppID: src.String("INVENTORY_APP_ID", "inventorysvc"),
 		usersAppID:     src.String("USERS_APP_ID", "usersvc"),
+		ordersAppID:    src.String("ORDERS_APP_ID", "ordersvc"),
 		sagaTimeout:    src.Duration("SAGA_TIMEOUT", 2*time.Minute),
 		timeoutBinding: src.String("SAGA_TIMEOUT_BINDING", "saga-timeout"),
 	}

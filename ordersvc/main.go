@@ -42,9 +42,11 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 
 	router := httpx.NewRouter()
 	httpx.HandleHealth(router, health.Check)
-	routes(router, orderhttp.New(svc, payments, verifier, events.NewDeadLetters(client, cfg.stateStore), orderhttp.Config{
+	deadLetters := events.NewDeadLetters(client, cfg.stateStore, cfg.ordersAppID, cfg.inventoryAppID)
+	routes(router, orderhttp.New(svc, payments, verifier, deadLetters, orderhttp.Config{
 		PubSub: cfg.pubsub, OrdersTopic: cfg.ordersTopic, InventoryTopic: cfg.inventoryTopic,
 		SagaTimeout: cfg.sagaTimeout, TimeoutBinding: cfg.timeoutBinding,
+		OrdersAppID: cfg.ordersAppID, InventoryAppID: cfg.inventoryAppID,
 	}))
 	return cfg.Serve(ctx, log, router)
 }

@@ -2,8 +2,10 @@
 # setup.sh installs the pinned Dapr toolchain from the Go module proxy:
 #   daprd    v1.18.0 (runtime, built with -tags stablecomponents)
 #   dapr CLI v1.12.0
-# into ~/.dapr/bin, where `dapr run` looks for daprd, and builds the
-# development broker of the local profile.
+# into ~/.dapr/bin, where `dapr run` looks for daprd, builds the
+# development broker of the local profile and the run file's launcher, and
+# creates the development secrets (.dev/secrets.json, git-ignored) on first
+# run: a new token signing key and admin password, kept across runs.
 # It skips a binary whose installed version is already the pinned one.
 set -euo pipefail
 
@@ -69,4 +71,13 @@ done_step
 # the "daprd" of its first entry, so that the CLI waits for it (see there).
 step "building the development broker (.bin/devbroker/.dapr/bin/daprd)"
 (cd "$root" && go build -o .bin/devbroker/.dapr/bin/daprd ./tools/devbroker) || fail "building tools/devbroker failed (see above)"
+done_step
+
+# The secrets of the developer's run: generated on first run and kept; the
+# durable profiles' connection strings follow the environment
+# (REDIS_PASSWORD, POSTGRES_CONNECTION_STRING, RABBITMQ_CONNECTION_STRING,
+# KAFKA_BROKERS; see tools/devsecrets).
+step "development secrets (.dev/secrets.json)"
+(cd "$root" && go run ./tools/devsecrets -file .dev/secrets.json) || fail "creating .dev/secrets.json failed (see above)"
+printf '    the admin account: admin-email and admin-password in %s\n' "$root/.dev/secrets.json"
 done_step

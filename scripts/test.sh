@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh runs every check CI runs: gofmt, go vet, the unit tests of every
-# module, then the end-to-end suite through real Dapr sidecars on each
+# module, a few seconds of each fuzz target, then the end-to-end suite
+# through real Dapr sidecars on each
 # profile in $E2E_PROFILES (default: all four). The durable profiles need
 # their servers on 127.0.0.1 (Redis 6379, PostgreSQL 5432, RabbitMQ 5672);
 # one that is not reachable fails the run, it is never skipped.
@@ -33,6 +34,19 @@ done_step
 
 step "unit tests"
 go test -race -count=1 $(for m in $modules; do [ "$(basename "$m")" = e2e ] || printf '%s/... ' "$m"; done)
+done_step
+
+# Every request decoder and the token verifier, fuzzed for a few seconds
+# each (FUZZTIME, default 3s; about 40s in all). A finding is saved under the package's
+# testdata/fuzz and fails the run; `go test` replays it from then on.
+step "fuzzing"
+for target in \
+  ./platform/httpx:FuzzDecodeJSON ./platform/httpx:FuzzParsePage ./platform/httpx:FuzzCheckText \
+  ./platform/events:FuzzHandle ./platform/auth:FuzzVerify \
+  ./usersvc/internal/userhttp:FuzzRequestBodies ./inventorysvc/internal/inventoryhttp:FuzzRequestBodies \
+  ./ordersvc/internal/orderhttp:FuzzPlaceOrder; do
+  go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "${FUZZTIME:-3s}" "${target%%:*}"
+done
 done_step
 
 # The benchmark's smoke run (docs/benchmarks.md): a few seconds at low

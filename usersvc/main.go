@@ -51,6 +51,9 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 	if err != nil {
 		return fmt.Errorf("secret %s: %w", cfg.signingKey, err)
 	}
+	if signer, err = withPreviousKey(ctx, log, client, cfg, signer); err != nil {
+		return err
+	}
 
 	svc, err := user.NewService(ctx,
 		userstore.New(client, cfg.stateStore),
@@ -108,6 +111,28 @@ func bootstrapAdmin(ctx context.Context, log *logrus.Entry, client dapr.Client, 
 	}
 	entry.Info("admin account checked")
 	return nil
+}
+
+// withPreviousKey adds the previous signing key to signer's JWKS when the
+// optional secret PREVIOUS_SIGNING_KEY_SECRET holds one (during a key
+// rotation). A secret that is absent, unreadable or empty means no
+// rotation; one that holds something other than a key is an error.
+func withPreviousKey(ctx context.Context, log *logrus.Entry, client dapr.Client, cfg settings, signer *token.Signer) (*token.Signer, error) {
+	values, err := client.GetSecret(ctx, cfg.secretStore, cfg.previousSigningKey, nil)
+	if err != nil {
+		log.WithError(err).WithField("secret", cfg.previousSigningKey).Info("no previous signing key")
+		return signer, nil
+	}
+	prev := values[cfg.previousSigningKey]
+	if prev == "" {
+		return signer, nil
+	}
+	out, err := signer.WithPrevious([]byte(prev))
+	if err != nil {
+		return nil, fmt.Errorf("secret %s: %w", cfg.previousSigningKey, err)
+	}
+	log.Info("previous signing key published: tokens it signed verify until they expire")
+	return out, nil
 }
 
 // secret reads one secret (a single value) from the secret store.

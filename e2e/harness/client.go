@@ -111,17 +111,29 @@ func Eventually(ctx context.Context, timeout time.Duration, check func() error) 
 	}
 }
 
+// TopicOwners names the service that publishes each of Topics: only its
+// sidecar may publish there (the pub/sub component's publishingScopes), and
+// subscribers accept only its events.
+var TopicOwners = map[string]string{"orders": "ordersvc", "inventory": "inventorysvc", "users": "usersvc"}
+
 // Publish publishes data as a CloudEvent on topic (a name of Topics, mapped
-// to this run's) of the pub/sub component "pubsub" through ordersvc's sidecar: it publishes as ordersvc would, for
-// tests of consumers (events that ordersvc does not publish yet, or
-// duplicated and reordered deliveries). Tests of the whole saga drive the
-// public API instead.
+// to this run's) of the pub/sub component "pubsub" through the sidecar of
+// the topic's owner (TopicOwners): it publishes as that service would, for
+// tests of consumers (events its owner does not publish yet, or duplicated
+// and reordered deliveries). Tests of the whole saga drive the public API
+// instead.
 func (s *System) Publish(ctx context.Context, topic string, data any) error {
+	return s.PublishAs(ctx, TopicOwners[topic], topic, data)
+}
+
+// PublishAs publishes data on topic through the sidecar of service svc,
+// which its topic scopes may refuse.
+func (s *System) PublishAs(ctx context.Context, svc, topic string, data any) error {
 	s.mu.Lock()
-	sidecar, ok := s.procs["ordersvc-dapr"]
+	sidecar, ok := s.procs[svc+"-dapr"]
 	s.mu.Unlock()
 	if !ok {
-		return fmt.Errorf("publish: ordersvc's sidecar is not running")
+		return fmt.Errorf("publish: no sidecar of %q is running", svc)
 	}
 	body, err := json.Marshal(data)
 	if err != nil {
@@ -133,6 +145,7 @@ func (s *System) Publish(ctx context.Context, topic string, data any) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("dapr-api-token", sidecar.daprToken)
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("publish to %s: %w", topic, err)

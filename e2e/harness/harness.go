@@ -4,6 +4,12 @@
 // of their own, so that a test run never answers a developer's running
 // system (self-hosted Dapr resolves app ids machine-wide with mDNS).
 //
+// Like the run file, a run is closed by default: every process listens on
+// 127.0.0.1, each app and its sidecar get fresh APP_API_TOKEN and
+// DAPR_API_TOKEN values, and the run has secrets of its own (a new signing
+// key and admin password, exposed to the tests as AdminEmail,
+// AdminPassword and SigningKey).
+//
 // Tests drive the system only through the gateway, as a client would. A
 // package starts one system in TestMain and shares it between its tests.
 package harness
@@ -11,7 +17,12 @@ package harness
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +76,11 @@ type System struct {
 	Gateway string
 	// AppIDs maps each name of Services to its app id in this run.
 	AppIDs map[string]string
+	// AdminEmail and AdminPassword sign in the admin account the run's
+	// fresh secrets bootstrap.
+	AdminEmail, AdminPassword string
+	// SigningKey is the PEM private key of this run's access tokens.
+	SigningKey string
 
 	opts   Options
 	suffix string // of this run's app ids and topics
@@ -75,15 +91,16 @@ type System struct {
 }
 
 type process struct {
-	name     string
-	grpcPort int // a sidecar's gRPC API port
-	cmd      *exec.Cmd
-	args     []string
-	env      []string
-	log      string
-	done     chan struct{}
-	port     int // the port that answers when it is up (health checks)
-	pprof    int // where it serves Go profiles (Options.Profiling), or 0
+	name      string
+	grpcPort  int    // a sidecar's gRPC API port
+	daprToken string // a sidecar's DAPR_API_TOKEN
+	cmd       *exec.Cmd
+	args      []string
+	env       []string
+	log       string
+	done      chan struct{}
+	port      int // the port that answers when it is up (health checks)
+	pprof     int // where it serves Go profiles (Options.Profiling), or 0
 }
 
 // Start builds the services and starts a system for opts.Profile. On error
@@ -176,7 +193,10 @@ func (s *System) start(ctx context.Context) error {
 	if err := s.build(ctx); err != nil {
 		return err
 	}
-	secrets := map[string]string{}
+	secrets, err := s.freshSecrets()
+	if err != nil {
+		return err
+	}
 	if s.usesDevBroker() {
 		addr, err := s.startBroker(ctx)
 		if err != nil {
@@ -199,10 +219,14 @@ func (s *System) start(ctx context.Context) error {
 	for k, v := range s.opts.Env {
 		appEnv = append(appEnv, k+"="+v)
 	}
-	config := filepath.Join(s.opts.Root, "components", "config", "app.yaml")
 	for _, svc := range Services {
 		appPort, httpPort, grpcPort := freePort(), freePort(), freePort()
-		sidecar := &process{name: svc + "-dapr", port: httpPort, grpcPort: grpcPort, args: s.daprdArgs(s.AppIDs[svc], httpPort, grpcPort, appPort, config, resources["app"])}
+		// Fresh tokens for each app and run, as rundaprd gives the run file's.
+		appToken, daprToken := randomToken(), randomToken()
+		tokens := []string{"APP_API_TOKEN=" + appToken, "DAPR_API_TOKEN=" + daprToken}
+		config := filepath.Join(s.opts.Root, "components", "config", svc+".yaml")
+		sidecar := &process{name: svc + "-dapr", port: httpPort, grpcPort: grpcPort, daprToken: daprToken, env: tokens,
+			args: s.daprdArgs(s.AppIDs[svc], httpPort, grpcPort, appPort, config, resources["app"])}
 		s.profile(sidecar)
 		if err := s.launch(sidecar); err != nil {
 			return err
@@ -211,7 +235,7 @@ func (s *System) start(ctx context.Context) error {
 			fmt.Sprintf("APP_PORT=%d", appPort),
 			fmt.Sprintf("DAPR_HTTP_PORT=%d", httpPort),
 			fmt.Sprintf("DAPR_GRPC_PORT=%d", grpcPort),
-		}, appEnv...)
+		}, append(tokens, appEnv...)...)
 		app := &process{name: svc, port: appPort, env: env, args: []string{filepath.Join(s.dir, "bin", svc)}}
 		s.profile(app)
 		if err := s.launch(app); err != nil {
@@ -220,7 +244,7 @@ func (s *System) start(ctx context.Context) error {
 	}
 	gwHTTP, gwGRPC := freePort(), freePort()
 	gwConfig := filepath.Join(s.opts.Root, "components", "config", "gateway.yaml")
-	gateway := &process{name: "gateway-dapr", port: gwHTTP, args: s.daprdArgs(s.AppIDs["gateway"], gwHTTP, gwGRPC, 0, gwConfig, resources["gateway"])}
+	gateway := &process{name: "gateway-dapr", port: gwHTTP, grpcPort: gwGRPC, args: s.daprdArgs(s.AppIDs["gateway"], gwHTTP, gwGRPC, 0, gwConfig, resources["gateway"])}
 	s.profile(gateway)
 	if err := s.launch(gateway); err != nil {
 		return err
@@ -359,19 +383,67 @@ var (
 	// a topic named in a component (outbox) or a subscription
 	topicLine = regexp.MustCompile(`(?m)^(\s*(?:value|topic):\s*)(orders|inventory|users)\s*$`)
 	// the secret store's file
-	secretsFileLine = regexp.MustCompile(`(?m)^(\s*value:\s*)(components/dev-secrets\.DEVELOPMENT-ONLY\.json)\s*$`)
+	secretsFileLine = regexp.MustCompile(`(?m)^(\s*value:\s*)(\.dev/secrets\.json)\s*$`)
+	// the value of a pub/sub component's topic scopes
+	topicScopesLine = regexp.MustCompile(`(?m)^(\s*-\s*name:\s*(?:publishingScopes|subscriptionScopes|protectedTopics)\s*\n\s*value:\s*)"([^"]*)"\s*$`)
 	// the gateway's rate limit: the value line after its name line
 	rateLimitLine = regexp.MustCompile(`(?m)^(\s*-\s*name:\s*maxRequestsPerSecond\s*\n\s*value:\s*)"?\d+"?\s*$`)
 )
 
+// renameTopics rewrites the value of publishingScopes, subscriptionScopes
+// or protectedTopics ("app=topic,topic;app=topic" or "topic,topic") with
+// this run's app ids and topics.
+func (s *System) renameTopics(value string) string {
+	topic := func(t string) string {
+		for _, name := range Topics {
+			switch t {
+			case name:
+				return s.Topic(name)
+			case name + "-deadletter":
+				return s.Topic(name) + "-deadletter"
+			}
+			// The outbox's internal topic: namespace, app id, topic, "outbox".
+			for _, app := range Services {
+				if t == "default"+app+name+"outbox" {
+					return "default" + s.AppIDs[app] + s.Topic(name) + "outbox"
+				}
+			}
+		}
+		return t
+	}
+	apps := strings.Split(value, ";")
+	for i, a := range apps {
+		app, topics, scoped := strings.Cut(a, "=")
+		if !scoped {
+			topics = a
+		}
+		ts := strings.Split(topics, ",")
+		for j := range ts {
+			ts[j] = topic(ts[j])
+		}
+		if scoped {
+			if id, ok := s.AppIDs[app]; ok {
+				app = id
+			}
+			apps[i] = app + "=" + strings.Join(ts, ",")
+		} else {
+			apps[i] = strings.Join(ts, ",")
+		}
+	}
+	return strings.Join(apps, ";")
+}
+
 // renderResources copies the profile's resources into the scratch folder
-// with this run's app ids in component scopes and this run's topic names,
-// and a copy of the development secrets in which overrides replace values
-// (the development broker's address). It returns the resource folders of
-// the apps and of the gateway.
-func (s *System) renderResources(overrides map[string]string) (map[string][]string, error) {
+// with this run's app ids in component scopes and topic scopes, this run's
+// topic names, and the run's own secrets file. It returns the resource
+// folders of the apps and of the gateway.
+func (s *System) renderResources(secrets map[string]string) (map[string][]string, error) {
 	secretsFile := filepath.Join(s.dir, "secrets.json")
-	if err := s.renderSecrets(secretsFile, overrides); err != nil {
+	b, err := json.Marshal(secrets)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(secretsFile, b, 0o600); err != nil {
 		return nil, err
 	}
 	render := func(name string) (string, error) {
@@ -396,6 +468,10 @@ func (s *System) renderResources(overrides map[string]string) (map[string][]stri
 			b = targetLine.ReplaceAll(b, []byte("${1}$2-"+s.suffix+":"))
 			b = topicLine.ReplaceAll(b, []byte("${1}$2-"+s.suffix))
 			b = secretsFileLine.ReplaceAll(b, []byte("${1}"+secretsFile))
+			b = topicScopesLine.ReplaceAllFunc(b, func(m []byte) []byte {
+				sub := topicScopesLine.FindSubmatch(m)
+				return []byte(string(sub[1]) + `"` + s.renameTopics(string(sub[2])) + `"`)
+			})
 			if name == "gateway" && e.Name() == "ratelimit.yaml" && s.opts.GatewayRateLimit > 0 {
 				if !rateLimitLine.Match(b) {
 					return "", fmt.Errorf("%s: no maxRequestsPerSecond value to replace", e.Name())
@@ -409,7 +485,7 @@ func (s *System) renderResources(overrides map[string]string) (map[string][]stri
 		return dst, nil
 	}
 	out := map[string][]string{}
-	for kind, folders := range map[string][]string{"app": {"common", s.opts.Profile}, "gateway": {"common", "gateway"}} {
+	for kind, folders := range map[string][]string{"app": {"common", s.opts.Profile}, "gateway": {"gateway"}} {
 		for _, f := range folders {
 			dst, err := render(f)
 			if err != nil {
@@ -421,22 +497,46 @@ func (s *System) renderResources(overrides map[string]string) (map[string][]stri
 	return out, nil
 }
 
-func (s *System) renderSecrets(dst string, overrides map[string]string) error {
-	b, err := os.ReadFile(filepath.Join(s.opts.Root, "components", "dev-secrets.DEVELOPMENT-ONLY.json"))
+// freshSecrets returns the secrets of a new run: a new signing key and
+// admin password (never the developer's), and the durable profiles'
+// connection settings from the environment or their local defaults, as
+// tools/devsecrets writes them for the run file.
+func (s *System) freshSecrets() (map[string]string, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	secrets := map[string]any{}
-	if err := json.Unmarshal(b, &secrets); err != nil {
-		return fmt.Errorf("development secrets: %w", err)
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, err
 	}
-	for k, v := range overrides {
-		secrets[k] = v
+	s.SigningKey = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	s.AdminEmail, s.AdminPassword = "admin-"+s.suffix+"@shop.test", randomToken()
+	secrets := map[string]string{
+		"jwt-signing-key":            s.SigningKey,
+		"jwt-previous-signing-key":   "",
+		"admin-email":                s.AdminEmail,
+		"admin-password":             s.AdminPassword,
+		"kafka-brokers":              "127.0.0.1:9092",
+		"redis-password":             "",
+		"postgres-connection-string": "host=127.0.0.1 port=5432 user=postgres dbname=postgres sslmode=disable",
+		"rabbitmq-connection-string": "amqp://guest:guest@127.0.0.1:5672",
 	}
-	if b, err = json.Marshal(secrets); err != nil {
-		return err
+	for key, env := range map[string]string{"redis-password": "REDIS_PASSWORD", "postgres-connection-string": "POSTGRES_CONNECTION_STRING", "rabbitmq-connection-string": "RABBITMQ_CONNECTION_STRING"} {
+		if v, ok := os.LookupEnv(env); ok {
+			secrets[key] = v
+		}
 	}
-	return os.WriteFile(dst, b, 0o600)
+	return secrets, nil
+}
+
+// randomToken returns 32 random bytes, hex-encoded.
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("no randomness: %v", err))
+	}
+	return hex.EncodeToString(b)
 }
 
 // launch starts p from the repository root, logging to a file; the process
@@ -542,7 +642,7 @@ func (s *System) Restart(ctx context.Context, name string) error {
 	if !ok {
 		return fmt.Errorf("no process %q", name)
 	}
-	if err := s.launch(&process{name: old.name, args: old.args, env: old.env, port: old.port, grpcPort: old.grpcPort, pprof: old.pprof}); err != nil {
+	if err := s.launch(&process{name: old.name, args: old.args, env: old.env, port: old.port, grpcPort: old.grpcPort, daprToken: old.daprToken, pprof: old.pprof}); err != nil {
 		return err
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d/readyz", old.port)
@@ -623,42 +723,44 @@ func (s *System) Profile() string { return s.opts.Profile }
 
 // SidecarGRPC is the gRPC API address of a service's sidecar. It is for the
 // store contract tests, which check what the services rely on from the
-// profile's state stores; scenarios go through the gateway.
+// profile's state stores; scenarios go through the gateway. The sidecar
+// refuses calls without SidecarToken(svc).
 func (s *System) SidecarGRPC(svc string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return fmt.Sprintf("127.0.0.1:%d", s.procs[svc+"-dapr"].grpcPort)
 }
 
-// Pids maps the name of every running process (as Kill names them) to its
-// process id, for a benchmark that reads their CPU time and memory from
-// /proc.
+// SidecarToken is the DAPR_API_TOKEN of a service's sidecar ("" for the
+// gateway, which clients call without one).
+func (s *System) SidecarToken(svc string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.procs[svc+"-dapr"]; ok {
+		return p.daprToken
+	}
+	return ""
+}
+
+// Port is the port a process answers on (an app's, a sidecar's HTTP API),
+// by the names Kill takes; for tests that call around the gateway.
+func (s *System) Port(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.procs[name]; ok {
+		return p.port
+	}
+	return 0
+}
+
+// Pids are the process ids of the system's processes, by the names Kill
+// takes; for tests of what the system exposes.
 func (s *System) Pids() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pids := map[string]int{}
+	out := map[string]int{}
 	for name, p := range s.procs {
-		select {
-		case <-p.done:
-		default:
-			pids[name] = p.cmd.Process.Pid
-		}
+		out[name] = p.cmd.Process.Pid
 	}
-	return pids
-}
-
-// AppURL is the base URL of a service's app itself (one of Services),
-// where its sidecar calls it; a benchmark compares a call there with the
-// same call through the sidecars.
-func (s *System) AppURL(svc string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return fmt.Sprintf("http://127.0.0.1:%d", s.procs[svc].port)
-}
-
-// SidecarURL is the base URL of the HTTP API of a service's sidecar.
-func (s *System) SidecarURL(svc string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return fmt.Sprintf("http://127.0.0.1:%d", s.procs[svc+"-dapr"].port)
+	return out
 }

@@ -26,6 +26,7 @@ const (
 	AnnAppHealthPath       = "dapr.io/app-health-check-path"
 	AnnEnableMetrics       = "dapr.io/enable-metrics"
 	AnnAppTokenSecret      = "dapr.io/app-token-secret"
+	AnnAPITokenSecret      = "dapr.io/api-token-secret"
 	AnnDisableBuiltinStore = "dapr.io/disable-builtin-k8s-secret-store"
 	AnnSeccompProfile      = "dapr.io/sidecar-seccomp-profile-type"
 )
@@ -46,13 +47,18 @@ var requiredAnnotations = []struct{ key, value string }{
 	{AnnAppHealthPath, "/healthz"},
 	{AnnEnableMetrics, "true"},
 	{AnnAppTokenSecret, ""},
+	{AnnAPITokenSecret, ""},
 	{AnnDisableBuiltinStore, "true"},
 	{AnnSeccompProfile, "RuntimeDefault"},
 }
 
 // AppTokenEnv is the variable through which the app learns the token its
-// sidecar sends (platform/service: APP_API_TOKEN).
-const AppTokenEnv = "APP_API_TOKEN"
+// sidecar sends (platform/service: APP_API_TOKEN); APITokenEnv the one it
+// sends its sidecar (DAPR_API_TOKEN, read by the Dapr SDK).
+const (
+	AppTokenEnv = "APP_API_TOKEN"
+	APITokenEnv = "DAPR_API_TOKEN"
+)
 
 // CheckDeployment checks one app Deployment on its own: the Dapr sidecar
 // annotations, a single app container with its port, probes, resources and a
@@ -132,11 +138,21 @@ func CheckDeployment(d appsv1.Deployment) error {
 
 	// The app token: the sidecar sends the Secret's "token" (the injector
 	// reads that key), and the app must expect the same one.
-	if secret := ann[AnnAppTokenSecret]; secret != "" {
-		ref := envSecretRef(c, AppTokenEnv)
-		if ref == nil || ref.Name != secret || ref.Key != "token" {
-			fail("container %s: %s must come from Secret %s, key token (%s)", c.Name, AppTokenEnv, secret, AnnAppTokenSecret)
+	for _, tok := range []struct{ ann, env string }{{AnnAppTokenSecret, AppTokenEnv}, {AnnAPITokenSecret, APITokenEnv}} {
+		if secret := ann[tok.ann]; secret != "" {
+			ref := envSecretRef(c, tok.env)
+			if ref == nil || ref.Name != secret || ref.Key != "token" {
+				fail("container %s: %s must come from Secret %s, key token (%s)", c.Name, tok.env, secret, tok.ann)
+			}
 		}
+	}
+	if ann[AnnAppTokenSecret] != "" && ann[AnnAppTokenSecret] == ann[AnnAPITokenSecret] {
+		fail("%s and %s name the same Secret; each direction needs its own token", AnnAppTokenSecret, AnnAPITokenSecret)
+	}
+	// The app listens on 127.0.0.1 unless told otherwise, where the
+	// kubelet's probes of the pod's address cannot reach it.
+	if v, _ := envValue(c, "APP_LISTEN_ADDRESS"); v != "0.0.0.0" {
+		fail("container %s: APP_LISTEN_ADDRESS=%q, want 0.0.0.0 (the kubelet probes the pod's address)", c.Name, v)
 	}
 	return errors.Join(errs...)
 }

@@ -227,6 +227,28 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"app token not passed", func(b *Bundle) {
 			app(b).Env = app(b).Env[:1]
 		}, "APP_API_TOKEN must come from Secret"},
+		{"API token not passed", func(b *Bundle) {
+			env := app(b).Env[:0]
+			for _, e := range app(b).Env {
+				if e.Name != "DAPR_API_TOKEN" {
+					env = append(env, e)
+				}
+			}
+			app(b).Env = env
+		}, "DAPR_API_TOKEN must come from Secret"},
+		{"one Secret for both tokens", func(b *Bundle) {
+			a := b.Deployments[0].Spec.Template.Annotations
+			a[AnnAPITokenSecret] = a[AnnAppTokenSecret]
+		}, "name the same Secret"},
+		{"app listens on loopback", func(b *Bundle) {
+			env := app(b).Env[:0]
+			for _, e := range app(b).Env {
+				if e.Name != "APP_LISTEN_ADDRESS" {
+					env = append(env, e)
+				}
+			}
+			app(b).Env = env
+		}, "APP_LISTEN_ADDRESS"},
 		{"no PDB", func(b *Bundle) { b.PDBs = b.PDBs[1:] }, "0 PodDisruptionBudgets"},
 		{"unknown Configuration", func(b *Bundle) { b.Deployments[0].Spec.Template.Annotations[AnnConfig] = "nope" },
 			"Configuration \"nope\""},

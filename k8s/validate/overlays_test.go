@@ -208,9 +208,11 @@ func TestSecretReferences(t *testing.T) {
 			}
 		}
 		for _, d := range b.Deployments {
-			secret := d.Spec.Template.Annotations[AnnAppTokenSecret]
-			if !strings.Contains(documented, secret) {
-				t.Errorf("Deployment %s: app token Secret %s is not in docs/operators.md", d.Name, secret)
+			for _, ann := range []string{AnnAppTokenSecret, AnnAPITokenSecret} {
+				secret := d.Spec.Template.Annotations[ann]
+				if !strings.Contains(documented, secret) {
+					t.Errorf("Deployment %s: token Secret %s (%s) is not in docs/operators.md", d.Name, secret, ann)
+				}
 			}
 		}
 		for _, r := range b.Roles {

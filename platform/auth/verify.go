@@ -43,22 +43,43 @@ var ErrUnauthenticated = errors.New("invalid or missing access token")
 // KeySource fetches the current public keys.
 type KeySource func(ctx context.Context) (JWKS, error)
 
-// Verifier checks access tokens against the keys of a KeySource. It caches
-// the keys and fetches them again when a token names an unknown key id, at
-// most once per minRefresh, so a flood of forged kids cannot hammer usersvc.
-type Verifier struct {
-	source     KeySource
-	now        func() time.Time
-	minRefresh time.Duration
+// Timings of the Verifier's key cache.
+const (
+	// DefaultMinRefresh is the least time between two key fetches, whether
+	// the last one succeeded or failed: a flood of tokens naming forged key
+	// ids, or an unreachable usersvc, costs usersvc one call per interval.
+	DefaultMinRefresh = 10 * time.Second
+	// DefaultMaxAge is how long fetched keys are used before they are
+	// fetched again, so a key usersvc stopped publishing stops verifying.
+	DefaultMaxAge = 10 * time.Minute
+	// DefaultMaxStale is how long keys that could not be fetched again are
+	// still used: tokens keep verifying while usersvc is down for a while.
+	DefaultMaxStale = time.Hour
+	// fetchTimeout bounds one fetch.
+	fetchTimeout = 5 * time.Second
+)
 
-	mu      sync.Mutex
-	keys    map[string]ed25519.PublicKey
-	fetched time.Time
+// Verifier checks access tokens against the keys of a KeySource. It caches
+// the keys for MaxAge, and fetches them again sooner when a token names an
+// unknown key id, at most once per MinRefresh (successful or not). No lock
+// is held while a fetch runs: tokens of cached keys verify meanwhile, and
+// the callers that need the fetch wait for the one in flight.
+type Verifier struct {
+	source KeySource
+	now    func() time.Time
+	// MinRefresh, MaxAge and MaxStale: see DefaultMinRefresh and the others.
+	MinRefresh, MaxAge, MaxStale time.Duration
+
+	mu        sync.Mutex
+	keys      map[string]ed25519.PublicKey
+	fetched   time.Time     // when keys were fetched
+	attempted time.Time     // when the last fetch started
+	fetching  chan struct{} // closed when the fetch in flight ends; nil when none
 }
 
 // NewVerifier returns a verifier of tokens signed by the keys source gives.
 func NewVerifier(source KeySource) *Verifier {
-	return &Verifier{source: source, now: time.Now, minRefresh: 10 * time.Second}
+	return &Verifier{source: source, now: time.Now, MinRefresh: DefaultMinRefresh, MaxAge: DefaultMaxAge, MaxStale: DefaultMaxStale}
 }
 
 // Verify checks signature (EdDSA only: "none" and every other algorithm are
@@ -89,18 +110,66 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	return Claims{Subject: claims.Subject, Role: claims.Role}, nil
 }
 
+// maxKidLen bounds the key ids looked up; a thumbprint is 43 characters.
+const maxKidLen = 128
+
 func (v *Verifier) key(ctx context.Context, kid string) (ed25519.PublicKey, error) {
-	if kid == "" {
-		return nil, errors.New("token has no kid")
+	if kid == "" || len(kid) > maxKidLen {
+		return nil, errors.New("token has no usable kid")
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if k, ok := v.keys[kid]; ok {
-		return k, nil
+	for fetchedOnce := false; ; fetchedOnce = true {
+		v.mu.Lock()
+		now := v.now()
+		age := now.Sub(v.fetched)
+		k, known := v.keys[kid]
+		if v.fetched.IsZero() || age >= v.MaxStale {
+			known = false
+		}
+		fresh := !v.fetched.IsZero() && age < v.MaxAge
+		if known && (fresh || fetchedOnce) {
+			v.mu.Unlock()
+			return k, nil
+		}
+		if wait := v.fetching; wait != nil {
+			v.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		if fetchedOnce || (!v.attempted.IsZero() && now.Sub(v.attempted) < v.MinRefresh) {
+			v.mu.Unlock()
+			if known {
+				return k, nil // stale, but not yet too old to use
+			}
+			return nil, fmt.Errorf("unknown kid %q", kid)
+		}
+		done := make(chan struct{})
+		v.attempted, v.fetching = now, done
+		v.mu.Unlock()
+
+		keys, err := v.fetch(ctx)
+
+		v.mu.Lock()
+		if err == nil {
+			v.keys, v.fetched = keys, v.now()
+		}
+		v.fetching = nil
+		close(done)
+		v.mu.Unlock()
+		if err != nil && !known {
+			return nil, err
+		}
 	}
-	if !v.fetched.IsZero() && v.now().Sub(v.fetched) < v.minRefresh {
-		return nil, fmt.Errorf("unknown kid %q", kid)
-	}
+}
+
+// fetch reads the source once. It does not end with the request that
+// started it: other requests may be waiting for it.
+func (v *Verifier) fetch(ctx context.Context) (map[string]ed25519.PublicKey, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+	defer cancel()
 	jwks, err := v.source(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fetch signing keys: %w", err)
@@ -111,11 +180,7 @@ func (v *Verifier) key(ctx context.Context, kid string) (ed25519.PublicKey, erro
 			keys[k.KeyID] = pub
 		}
 	}
-	v.keys, v.fetched = keys, v.now()
-	if k, ok := keys[kid]; ok {
-		return k, nil
-	}
-	return nil, fmt.Errorf("unknown kid %q", kid)
+	return keys, nil
 }
 
 type claimsKey struct{}

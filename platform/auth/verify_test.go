@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ type keyring struct {
 	calls int
 }
 
-func newKeyring(t *testing.T) *keyring {
+func newKeyring(t testing.TB) *keyring {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
@@ -34,7 +35,7 @@ func (k *keyring) source(context.Context) (JWKS, error) {
 	return JWKS{Keys: []JWK{k.jwk}}, nil
 }
 
-func (k *keyring) sign(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims, kid string) string {
+func (k *keyring) sign(t testing.TB, method jwt.SigningMethod, key any, claims jwt.MapClaims, kid string) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
 	if kid != "" {
@@ -180,5 +181,160 @@ func TestAuthenticateAndRequireAdmin(t *testing.T) {
 		if tt.want >= 400 && rec.Header().Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s: Content-Type %q; want problem details", tt.name, rec.Header().Get("Content-Type"))
 		}
+	}
+}
+
+// source is a KeySource whose answer a test controls.
+type source struct {
+	mu    sync.Mutex
+	keys  []JWK
+	err   error
+	calls int
+	block chan struct{} // when set, a fetch waits for it to close
+}
+
+func (s *source) fetch(ctx context.Context) (JWKS, error) {
+	s.mu.Lock()
+	s.calls++
+	block, keys, err := s.block, s.keys, s.err
+	s.mu.Unlock()
+	if block != nil {
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return JWKS{}, ctx.Err()
+		}
+	}
+	return JWKS{Keys: keys}, err
+}
+
+func (s *source) set(f func(s *source)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s)
+}
+
+func (s *source) callCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+func TestVerifierThrottlesAfterAFailedFetch(t *testing.T) {
+	k := newKeyring(t)
+	src := &source{err: errors.New("usersvc unreachable")}
+	v := NewVerifier(src.fetch)
+	now := time.Now()
+	v.now = func() time.Time { return now }
+	token := k.sign(t, jwt.SigningMethodEdDSA, k.priv, validClaims(now), k.jwk.KeyID)
+	for i := 0; i < 5; i++ {
+		if _, err := v.Verify(context.Background(), token); err == nil {
+			t.Fatal("Verify() succeeded with no keys")
+		}
+	}
+	if n := src.callCount(); n != 1 {
+		t.Errorf("source called %d times within the refresh interval after a failure; want 1", n)
+	}
+	src.set(func(s *source) { s.err, s.keys = nil, []JWK{k.jwk} })
+	now = now.Add(DefaultMinRefresh + time.Second)
+	if _, err := v.Verify(context.Background(), token); err != nil {
+		t.Errorf("Verify() after the interval = %v; want the keys fetched again", err)
+	}
+}
+
+func TestVerifierHoldsNoLockDuringAFetch(t *testing.T) {
+	cached, other := newKeyring(t), newKeyring(t)
+	src := &source{keys: []JWK{cached.jwk}}
+	v := NewVerifier(src.fetch)
+	now := time.Now()
+	if _, err := v.Verify(context.Background(), cached.sign(t, jwt.SigningMethodEdDSA, cached.priv, validClaims(now), cached.jwk.KeyID)); err != nil {
+		t.Fatal(err)
+	}
+	// A token with an unknown kid starts a fetch that hangs.
+	release := make(chan struct{})
+	src.set(func(s *source) { s.block, s.keys = release, []JWK{cached.jwk, other.jwk} })
+	v.attempted = time.Time{} // let it fetch at once
+	slow := make(chan error, 1)
+	go func() {
+		_, err := v.Verify(context.Background(), other.sign(t, jwt.SigningMethodEdDSA, other.priv, validClaims(now), other.jwk.KeyID))
+		slow <- err
+	}()
+	for src.callCount() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	// Meanwhile a token of a cached key verifies without waiting.
+	fast := make(chan error, 1)
+	go func() {
+		_, err := v.Verify(context.Background(), cached.sign(t, jwt.SigningMethodEdDSA, cached.priv, validClaims(now), cached.jwk.KeyID))
+		fast <- err
+	}()
+	select {
+	case err := <-fast:
+		if err != nil {
+			t.Errorf("Verify(cached key) during a fetch = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Verify(cached key) waited for the fetch in flight")
+	}
+	close(release)
+	if err := <-slow; err != nil {
+		t.Errorf("Verify(new key) after the fetch = %v", err)
+	}
+	if n := src.callCount(); n != 2 {
+		t.Errorf("source called %d times; want 2", n)
+	}
+}
+
+func TestVerifierCachedKeysExpire(t *testing.T) {
+	old, current := newKeyring(t), newKeyring(t)
+	src := &source{keys: []JWK{old.jwk}}
+	v := NewVerifier(src.fetch)
+	now := time.Now()
+	v.now = func() time.Time { return now }
+	verify := func(k *keyring) error {
+		_, err := v.Verify(context.Background(), k.sign(t, jwt.SigningMethodEdDSA, k.priv, validClaims(now), k.jwk.KeyID))
+		return err
+	}
+	if err := verify(old); err != nil {
+		t.Fatal(err)
+	}
+	// usersvc stops publishing the old key: within MaxAge it still verifies
+	// from the cache, after it no longer does.
+	src.set(func(s *source) { s.keys = []JWK{current.jwk} })
+	now = now.Add(DefaultMaxAge / 2)
+	if err := verify(old); err != nil {
+		t.Errorf("Verify(old key) within MaxAge = %v; want it cached", err)
+	}
+	now = now.Add(DefaultMaxAge)
+	if err := verify(old); err == nil {
+		t.Error("Verify(old key) after MaxAge succeeded; want the withdrawn key refused")
+	}
+	if err := verify(current); err != nil {
+		t.Errorf("Verify(current key) = %v", err)
+	}
+	// usersvc down: the cached keys serve until MaxStale, then nothing does.
+	src.set(func(s *source) { s.err = errors.New("down") })
+	now = now.Add(DefaultMaxAge + time.Second)
+	if err := verify(current); err != nil {
+		t.Errorf("Verify() with usersvc down, keys stale = %v; want the cached key used", err)
+	}
+	now = now.Add(DefaultMaxStale)
+	if err := verify(current); err == nil {
+		t.Error("Verify() with keys older than MaxStale succeeded; want a refusal")
+	}
+}
+
+func TestVerifierAcceptsBothKeysDuringARotation(t *testing.T) {
+	previous, current := newKeyring(t), newKeyring(t)
+	src := &source{keys: []JWK{current.jwk, previous.jwk}}
+	v := NewVerifier(src.fetch)
+	now := time.Now()
+	for _, k := range []*keyring{previous, current} {
+		if _, err := v.Verify(context.Background(), k.sign(t, jwt.SigningMethodEdDSA, k.priv, validClaims(now), k.jwk.KeyID)); err != nil {
+			t.Errorf("Verify(%s) during a rotation = %v; want both keys accepted", k.jwk.KeyID, err)
+		}
+	}
+	if n := src.callCount(); n != 1 {
+		t.Errorf("source called %d times; want 1 (both keys come in one JWKS)", n)
 	}
 }

@@ -48,11 +48,16 @@ type DeadLetters struct {
 	store  string
 	// Keep bounds how many letters each index shard lists.
 	Keep int
+	// Publishers are the app ids that publish the topics whose dead letters
+	// arrive here: a dead letter is the original event, with the original
+	// publisher as its source. A letter from any other source is dropped.
+	Publishers []string
 }
 
-// NewDeadLetters returns an inbox kept in the state store called store.
-func NewDeadLetters(client StateClient, store string) *DeadLetters {
-	return &DeadLetters{client: client, store: store, Keep: 50}
+// NewDeadLetters returns an inbox kept in the state store called store, of
+// the dead letters of topics that publishers publish.
+func NewDeadLetters(client StateClient, store string, publishers ...string) *DeadLetters {
+	return &DeadLetters{client: client, store: store, Keep: 50, Publishers: publishers}
 }
 
 const deadLetterShards = 8
@@ -68,6 +73,9 @@ func deadLetterIndex(key string) string {
 // Handler is the subscription endpoint of the dead-letter topics.
 func (d *DeadLetters) Handler() http.HandlerFunc {
 	return Handle(func(r *http.Request, e CloudEvent) error {
+		if err := checkSource(e, d.Publishers); err != nil {
+			return err
+		}
 		data, _ := e.Payload()
 		if data == nil || !json.Valid(data) {
 			data, _ = json.Marshal(string(e.Data))

@@ -57,16 +57,22 @@ func (m *memState) SaveStateWithETag(_ context.Context, _, key string, data []by
 
 func TestDeadLettersKeepsAndLists(t *testing.T) {
 	st := &memState{values: map[string][]byte{}, etags: map[string]int{}}
-	d := NewDeadLetters(st, "s")
+	d := NewDeadLetters(st, "s", "ordersvc")
 	post := func(id, data string) string {
 		rec := httptest.NewRecorder()
-		d.Handler()(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"id":"`+id+`","topic":"orders-deadletter","data":`+data+`}`)))
+		d.Handler()(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"id":"`+id+`","source":"ordersvc","topic":"orders-deadletter","data":`+data+`}`)))
 		return rec.Body.String()
 	}
 	for _, tt := range []struct{ id, data string }{{"1", `{"type":"x"}`}, {"1", `{"type":"x"}`}, {"2", `"not json"`}, {"3", `{"k":3}`}} {
 		if got := post(tt.id, tt.data); !strings.Contains(got, "SUCCESS") {
 			t.Fatalf("dead letter %s answered %s; want SUCCESS", tt.id, got)
 		}
+	}
+	// A letter from an app that does not publish the topic is dropped.
+	forged := httptest.NewRecorder()
+	d.Handler()(forged, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"id":"9","source":"inventorysvc","topic":"orders-deadletter","data":{}}`)))
+	if !strings.Contains(forged.Body.String(), "DROP") {
+		t.Errorf("dead letter from another source answered %s; want DROP", forged.Body)
 	}
 	rec := httptest.NewRecorder()
 	d.ServeList(rec, httptest.NewRequest(http.MethodGet, "/dead-letters", nil))

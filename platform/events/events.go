@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"google.golang.org/grpc/metadata"
 
@@ -91,6 +92,25 @@ func Handle(fn func(r *http.Request, e CloudEvent) error) http.HandlerFunc {
 			answer(w, "RETRY")
 		}
 	}
+}
+
+// HandleFrom is Handle for a topic that only the apps publishers publish:
+// an event whose CloudEvent source (the app id of the sidecar that
+// published it) is another app is dropped, and logged, without calling fn.
+func HandleFrom(publishers []string, fn func(r *http.Request, e CloudEvent) error) http.HandlerFunc {
+	return Handle(func(r *http.Request, e CloudEvent) error {
+		if err := checkSource(e, publishers); err != nil {
+			return err
+		}
+		return fn(r, e)
+	})
+}
+
+func checkSource(e CloudEvent, publishers []string) error {
+	if e.Source == "" || !slices.Contains(publishers, e.Source) {
+		return fmt.Errorf("%w: event from %q, which does not publish topic %q (publishers: %v)", ErrDrop, e.Source, e.Topic, publishers)
+	}
+	return nil
 }
 
 func answer(w http.ResponseWriter, status string) {

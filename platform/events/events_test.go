@@ -67,3 +67,19 @@ func TestHandleAnswersDaprContract(t *testing.T) {
 		}
 	}
 }
+
+func TestHandleFromDropsOtherSources(t *testing.T) {
+	for _, tt := range []struct {
+		source string
+		want   string
+		called bool
+	}{{"ordersvc-x1", "SUCCESS", true}, {"inventorysvc-x1", "DROP", false}, {"", "DROP", false}, {"ORDERSVC-X1", "DROP", false}} {
+		called := false
+		h := HandleFrom([]string{"ordersvc-x1"}, func(*http.Request, CloudEvent) error { called = true; return nil })
+		rec := httptest.NewRecorder()
+		h(rec, httptest.NewRequest(http.MethodPost, "/events/orders", strings.NewReader(`{"id":"1","source":"`+tt.source+`","data":{}}`)))
+		if !strings.Contains(rec.Body.String(), tt.want) || called != tt.called {
+			t.Errorf("source %q: answered %s, handler called %v; want %s, called %v", tt.source, rec.Body, called, tt.want, tt.called)
+		}
+	}
+}

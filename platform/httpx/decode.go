@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,14 +9,15 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxBodyBytes is the largest request body the services accept.
 const MaxBodyBytes = 1 << 20
 
 // DecodeJSON reads exactly one JSON object from the request body into dst.
-// Unknown fields, wrong types, trailing data, a wrong content type and bodies
-// over MaxBodyBytes are all problems a client can act on: 400, 415 or 413.
+// Unknown fields, wrong types, trailing data, invalid UTF-8, a wrong content
+// type and bodies over MaxBodyBytes are all problems a client can act on: 400, 415 or 413.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) *Problem {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -23,16 +25,20 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) *Problem {
 			return NewProblem(http.StatusUnsupportedMediaType, "the body must be application/json")
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		return decodeProblem(err)
+	}
+	// encoding/json would turn invalid UTF-8 into U+FFFD silently.
+	if !utf8.Valid(body) {
+		return NewProblem(http.StatusBadRequest, "the body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeProblem(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return decodeProblem(err)
-		}
 		return NewProblem(http.StatusBadRequest, "the body must hold a single JSON object")
 	}
 	return nil

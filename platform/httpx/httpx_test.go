@@ -147,3 +147,21 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("unknown route = %d %q; want a 404 problem", rec.Code, rec.Header().Get("Content-Type"))
 	}
 }
+
+func TestSidecarOnly(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	for _, tt := range []struct {
+		header, value string
+		want          int
+	}{{"", "", 204}, {"Dapr-Caller-App-Id", "gateway", 404}, {"dapr-caller-app-id", "", 404}, {"Dapr-Callee-App-Id", "ordersvc", 404}} {
+		req := httptest.NewRequest(http.MethodPost, "/events/orders", nil)
+		if tt.header != "" {
+			req.Header[http.CanonicalHeaderKey(tt.header)] = []string{tt.value}
+		}
+		rec := httptest.NewRecorder()
+		SidecarOnly(ok).ServeHTTP(rec, req)
+		if rec.Code != tt.want || (tt.want == 404 && rec.Header().Get("Content-Type") != "application/problem+json") {
+			t.Errorf("%s: %q: %d %q; want %d", tt.header, tt.value, rec.Code, rec.Header().Get("Content-Type"), tt.want)
+		}
+	}
+}

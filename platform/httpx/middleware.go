@@ -115,3 +115,30 @@ func RequireAppToken(token string) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// invocationHeaders are the headers in which a sidecar names the caller and
+// callee of a service invocation (the gateway, another app). The sidecar
+// sets them on every invocation it forwards to the app, next to whatever
+// the caller sent under those names; its own calls to the app (event
+// deliveries, bindings, GET /dapr/subscribe) carry none.
+var invocationHeaders = []string{"dapr-caller-app-id", "dapr-callee-app-id", "dapr-caller-namespace"}
+
+// SidecarOnly guards a route that only the app's own sidecar calls: event
+// and dead-letter deliveries, input bindings, /dapr/*. The app token alone
+// does not tell these apart from service invocations, which the sidecar
+// forwards with the same token: a request that came by service invocation
+// gets a 404 problem, as if the route did not exist.
+func SidecarOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, h := range invocationHeaders {
+			// Present at all, even empty: a caller may send an empty value
+			// of its own ahead of the sidecar's.
+			if values := r.Header.Values(h); len(values) > 0 {
+				Logger(r.Context()).WithField(h, values).Warn("sidecar-only route invoked by service invocation; refused")
+				WriteProblem(w, NewProblem(http.StatusNotFound, "no such resource: "+r.URL.Path))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -5,6 +5,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -45,25 +46,47 @@ func Main(name string, run func(ctx context.Context, log *logrus.Entry, lookup f
 // Settings are what every service reads from its environment.
 type Settings struct {
 	Port          int           // APP_PORT: where the app listens for its sidecar
+	ListenAddress string        // APP_LISTEN_ADDRESS: the address it listens on (default 127.0.0.1; 0.0.0.0 opens it)
 	DaprHost      string        // DAPR_HOST (default 127.0.0.1)
 	DaprHTTPPort  int           // DAPR_HTTP_PORT (default 3500)
 	DaprGRPCPort  int           // DAPR_GRPC_PORT (default 50001)
 	SidecarWait   time.Duration // SIDECAR_WAIT: how long start-up waits for the sidecar (default 1m)
 	ShutdownDrain time.Duration // SHUTDOWN_DRAIN: how long SIGTERM waits for in-flight requests (default 10s)
-	AppAPIToken   string        // APP_API_TOKEN: the token the sidecar sends, when the deployment sets one
+	AppAPIToken   string        // APP_API_TOKEN: the token the sidecar sends with every call
+	DaprAPIToken  string        // DAPR_API_TOKEN: the token the app sends its sidecar (the Dapr client reads it too)
+	// INSECURE_NO_API_TOKENS=true lets the app start without the two tokens:
+	// then anything that reaches its port or its sidecar's is trusted.
+	InsecureNoTokens bool
 }
 
 // LoadSettings reads the shared settings; defaultPort is the service's own.
 func LoadSettings(src *config.Source, defaultPort int) Settings {
 	return Settings{
 		Port:          src.Int("APP_PORT", defaultPort, 1, 65535),
+		ListenAddress: src.String("APP_LISTEN_ADDRESS", "127.0.0.1"),
 		DaprHost:      src.String("DAPR_HOST", "127.0.0.1"),
 		DaprHTTPPort:  src.Int("DAPR_HTTP_PORT", 3500, 1, 65535),
 		DaprGRPCPort:  src.Int("DAPR_GRPC_PORT", 50001, 1, 65535),
 		SidecarWait:   src.Duration("SIDECAR_WAIT", time.Minute),
 		ShutdownDrain: src.Duration("SHUTDOWN_DRAIN", 10*time.Second),
 		AppAPIToken:   src.String("APP_API_TOKEN", ""),
+		DaprAPIToken:  src.String("DAPR_API_TOKEN", ""),
+
+		InsecureNoTokens: src.Bool("INSECURE_NO_API_TOKENS", false),
 	}
+}
+
+// ErrNoTokens is why an app refuses to start without its API tokens.
+var ErrNoTokens = errors.New("APP_API_TOKEN and DAPR_API_TOKEN must both be set (dapr.yaml and the Kubernetes manifests set them); " +
+	"INSECURE_NO_API_TOKENS=true starts without them, trusting anything that reaches the app's or its sidecar's ports")
+
+// CheckTokens answers ErrNoTokens when a token is missing and the
+// deployment did not say that this is deliberate.
+func (s Settings) CheckTokens() error {
+	if (s.AppAPIToken == "" || s.DaprAPIToken == "") && !s.InsecureNoTokens {
+		return ErrNoTokens
+	}
+	return nil
 }
 
 // DaprHTTPAddr is the sidecar's HTTP API address.
@@ -76,10 +99,17 @@ func (s Settings) DaprGRPCAddr() string {
 	return net.JoinHostPort(s.DaprHost, strconv.Itoa(s.DaprGRPCPort))
 }
 
-// Connect waits until the sidecar is ready, then opens a Dapr client to it.
-// The Health it returns is the service's readiness check. The client reads
-// DAPR_API_TOKEN itself when the deployment sets one.
+// Connect checks the tokens (CheckTokens), waits until the sidecar is
+// ready, then opens a Dapr client to it. The Health it returns is the
+// service's readiness check. The client sends DAPR_API_TOKEN (the SDK reads
+// it from the environment).
 func (s Settings) Connect(ctx context.Context, log *logrus.Entry) (dapr.Client, *sidecar.Health, error) {
+	if err := s.CheckTokens(); err != nil {
+		return nil, nil, err
+	}
+	if s.AppAPIToken == "" || s.DaprAPIToken == "" {
+		log.Warn("INSECURE_NO_API_TOKENS: running without API tokens; anything that reaches this app's or its sidecar's ports is trusted")
+	}
 	health := sidecar.NewHealth(s.DaprHTTPAddr())
 	log.WithField("sidecar", s.DaprHTTPAddr()).Info("waiting for the Dapr sidecar")
 	if err := health.Wait(ctx, s.SidecarWait, 250*time.Millisecond, nil); err != nil {
@@ -92,14 +122,15 @@ func (s Settings) Connect(ctx context.Context, log *logrus.Entry) (dapr.Client, 
 	return client, health, nil
 }
 
-// Serve listens on APP_PORT and serves h, with request logging and the app
-// token check, until ctx ends; then it drains in-flight requests.
+// Serve listens on APP_LISTEN_ADDRESS:APP_PORT and serves h, with request
+// logging and the app token check, until ctx ends; then it drains in-flight
+// requests.
 func (s Settings) Serve(ctx context.Context, log *logrus.Entry, h http.Handler) error {
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(s.Port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.ListenAddress, strconv.Itoa(s.Port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.WithField("port", s.Port).Info("serving")
+	log.WithField("addr", ln.Addr().String()).Info("serving")
 	handler := httpx.Log(log)(httpx.RequireAppToken(s.AppAPIToken)(h))
 	if err := httpx.Serve(ctx, ln, handler, s.ShutdownDrain); err != nil {
 		return err

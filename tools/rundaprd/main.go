@@ -22,30 +22,107 @@
 // (--metrics-listen-address); the CLI can set only the first. Set
 // DAPR_LISTEN_ADDRESS (for example 0.0.0.0) to open them deliberately.
 //
+// It gives every sidecar with an app, and that app, a fresh APP_API_TOKEN
+// and DAPR_API_TOKEN for each run (tokens.go): the app command of a run-file
+// entry is started as `rundaprd --run-app <command>...`, which sets both
+// tokens of the entry's app (APP_ID, which the CLI sets) and runs the
+// command. A sidecar without an app (the gateway) gets neither, so its
+// clients call it without a token.
+//
 // The run file points an entry at rundaprd with runtimePath: .bin/rundaprd,
 // where scripts/setup.sh installs it as .dapr/bin/daprd. The real daprd is
 // $DAPRD, or ~/.dapr/bin/daprd.
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 )
 
 func main() {
-	daprd, err := realDaprd(os.Getenv, os.UserHomeDir)
-	if err != nil {
+	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "rundaprd:", err)
 		os.Exit(1)
 	}
-	args := Translate(os.Args[1:], os.Getenv("DAPR_LISTEN_ADDRESS"))
-	if err := syscall.Exec(daprd, append([]string{daprd}, args...), os.Environ()); err != nil {
-		fmt.Fprintf(os.Stderr, "rundaprd: exec %s: %v\n", daprd, err)
-		os.Exit(1)
+}
+
+// run execs daprd, or with --run-app the app command, with the run's
+// tokens in its environment. It returns only on failure.
+func run(args []string) error {
+	secret, err := currentRunSecret()
+	if err != nil {
+		return fmt.Errorf("the run's token secret: %w", err)
 	}
+	if len(args) > 0 && args[0] == "--run-app" {
+		if len(args) < 2 {
+			return errors.New("--run-app needs a command")
+		}
+		appID := os.Getenv("APP_ID")
+		if appID == "" {
+			return errors.New("--run-app: APP_ID is not set (the Dapr CLI sets it for a run-file entry's command)")
+		}
+		path, err := exec.LookPath(args[1])
+		if err != nil {
+			return err
+		}
+		return syscall.Exec(path, args[1:], withTokens(os.Environ(), appID, secret))
+	}
+	daprd, err := realDaprd(os.Getenv, os.UserHomeDir)
+	if err != nil {
+		return err
+	}
+	args = Translate(args, os.Getenv("DAPR_LISTEN_ADDRESS"))
+	appID := ""
+	if flagValue(args, "--app-id") != "" {
+		if port, err := strconv.Atoi(flagValue(args, "--app-port")); err == nil && port > 0 {
+			appID = flagValue(args, "--app-id")
+		}
+	}
+	if err := syscall.Exec(daprd, append([]string{daprd}, args...), withTokens(os.Environ(), appID, secret)); err != nil {
+		return fmt.Errorf("exec %s: %w", daprd, err)
+	}
+	return nil
+}
+
+// currentRunSecret is the secret of the run rundaprd is part of, kept next
+// to the rundaprd executable (.bin/rundaprd/runs).
+func currentRunSecret() ([]byte, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	key, err := runKey()
+	if err != nil {
+		return nil, err
+	}
+	return runSecret(filepath.Join(filepath.Dir(exe), "..", "..", "runs"), key)
+}
+
+// flagValue returns the value of flag name in args ("--name value" or
+// "--name=value", one or two dashes), or "".
+func flagValue(args []string, name string) string {
+	for i, a := range args {
+		n, v, hasValue := strings.Cut(a, "=")
+		if strings.HasPrefix(n, "-") && !strings.HasPrefix(n, "--") {
+			n = "-" + n
+		}
+		if n != name {
+			continue
+		}
+		if hasValue {
+			return v
+		}
+		if i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 // realDaprd finds the installed daprd: $DAPRD, else ~/.dapr/bin/daprd.

@@ -211,7 +211,7 @@ func runOnce(ctx context.Context, cfg config, n int, log io.Writer) (runResult, 
 	defer m.close()
 	sh := &shop{sys: sys, client: newClient(cfg.maxInFlight), runID: strconv.FormatInt(time.Now().UnixNano()%1e9, 36) + strconv.Itoa(n)}
 	b := &bench{cfg: cfg, shop: sh, meter: m, log: log, figs: figures{}, usage: map[string][]Usage{}, timelines: map[string]timeline{}}
-	admin, err := sh.adminToken(ctx, repoRoot())
+	admin, err := sh.adminToken(ctx)
 	if err != nil {
 		return runResult{}, err
 	}
@@ -255,18 +255,4 @@ func profileServers(profile string) map[string]int {
 		return findProcesses("postgres")
 	}
 	return nil
-}
-
-// repoRoot is the repository root: the folder with dapr.yaml at or above
-// the working directory, where the harness finds it too.
-func repoRoot() string {
-	dir, _ := os.Getwd()
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "dapr.yaml")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return dir
-		}
-	}
 }

@@ -60,22 +60,26 @@ func (b *bench) load(rate float64, d time.Duration) Load {
 // (gateway sidecar -> app sidecar -> app).
 func (b *bench) overhead(ctx context.Context) error {
 	sys := b.shop.sys
-	paths := []struct{ name, url string }{
-		{"direct", sys.AppURL("inventorysvc") + "/healthz"},
-		{"sidecar", sys.SidecarURL("inventorysvc") + "/v1.0/invoke/" + sys.AppIDs["inventorysvc"] + "/method/healthz"},
-		{"gateway", sys.InvokeURL("inventorysvc", "/healthz")},
+	paths := []struct {
+		name, url string
+		header    http.Header
+	}{
+		{"direct", fmt.Sprintf("http://127.0.0.1:%d/healthz", sys.Port("inventorysvc")), nil},
+		{"sidecar", fmt.Sprintf("http://127.0.0.1:%d/v1.0/invoke/%s/method/healthz", sys.Port("inventorysvc-dapr"), sys.AppIDs["inventorysvc"]),
+			http.Header{"Dapr-Api-Token": {sys.SidecarToken("inventorysvc")}}},
+		{"gateway", sys.InvokeURL("inventorysvc", "/healthz"), nil},
 	}
 	for _, rate := range b.cfg.overheadRates {
 		// The paths take turns a second at a time, so that a disturbance
 		// of the shared machine falls on all of them alike.
 		results := make([][]Result, len(paths))
 		for _, p := range paths {
-			b.load(rate, time.Second).Run(ctx, b.shop.client, get(p.url, nil)) // opens the connections
+			b.load(rate, time.Second).Run(ctx, b.shop.client, get(p.url, p.header)) // opens the connections
 		}
 		secs := max(int(b.cfg.overheadDuration.Seconds()), 1)
 		for range secs {
 			for i, p := range paths {
-				results[i] = append(results[i], b.load(rate, time.Second).Run(ctx, b.shop.client, get(p.url, nil))...)
+				results[i] = append(results[i], b.load(rate, time.Second).Run(ctx, b.shop.client, get(p.url, p.header))...)
 			}
 		}
 		for i, p := range paths {

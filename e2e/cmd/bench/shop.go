@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,21 +95,10 @@ func (s *shop) login(ctx context.Context, email, password string) (string, error
 	return tok.AccessToken, err
 }
 
-// adminToken logs in the bootstrapped admin with the credentials of the
-// development secrets the system was started with.
-func (s *shop) adminToken(ctx context.Context, root string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(root, "components", "dev-secrets.DEVELOPMENT-ONLY.json"))
-	if err != nil {
-		return "", fmt.Errorf("development secrets: %w", err)
-	}
-	var secrets struct {
-		Email    string `json:"admin-email"`
-		Password string `json:"admin-password"`
-	}
-	if err := json.Unmarshal(b, &secrets); err != nil {
-		return "", fmt.Errorf("development secrets: %w", err)
-	}
-	return s.login(ctx, secrets.Email, secrets.Password)
+// adminToken logs in the admin account that the system's secrets
+// bootstrap.
+func (s *shop) adminToken(ctx context.Context) (string, error) {
+	return s.login(ctx, s.sys.AdminEmail, s.sys.AdminPassword)
 }
 
 // newProduct creates a product with stock units and returns its SKU.

@@ -61,10 +61,13 @@ type orderEvent struct {
 // that would break the stock invariant (a bug: retrying would block the
 // topic, the dead-letter topic keeps the event for a replay once fixed).
 //
+// Only ordersvc publishes the orders topic: an event from another source is
+// dropped and logged (events.HandleFrom).
+//
 // Event types this service does not know are acknowledged and ignored: new
 // types on the topic are not a breaking change (docs/events.md).
 func (h *Handler) orderEvents() http.HandlerFunc {
-	return events.Handle(func(r *http.Request, e events.CloudEvent) error {
+	return events.HandleFrom([]string{h.cfg.OrdersAppID}, func(r *http.Request, e events.CloudEvent) error {
 		var data orderEvent
 		if err := e.Decode(&data); err != nil {
 			return fmt.Errorf("%w: %w", events.ErrDrop, err)

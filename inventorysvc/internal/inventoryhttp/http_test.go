@@ -40,7 +40,7 @@ func newFixture(t *testing.T, products ...inventory.Product) *fixture {
 	f.svc = inventory.NewService(f.store, f.pub, inventory.WithSleep(func(context.Context, time.Duration) error { return nil }))
 	verifier := auth.NewVerifier(func(context.Context) (auth.JWKS, error) { return auth.JWKS{Keys: []auth.JWK{jwk}}, nil })
 	r := httpx.NewRouter()
-	inventoryhttp.New(inventoryhttp.Config{Service: f.svc, Verifier: verifier, PubSub: "pubsub", OrdersTopic: "orders", OpenAPI: []byte("openapi: 3.0.3\n"), DeadLetters: events.NewDeadLetters(nil, "s")}).Register(r)
+	inventoryhttp.New(inventoryhttp.Config{Service: f.svc, Verifier: verifier, PubSub: "pubsub", OrdersTopic: "orders", OrdersAppID: "ordersvc", OpenAPI: []byte("openapi: 3.0.3\n"), DeadLetters: events.NewDeadLetters(nil, "s", "ordersvc")}).Register(r)
 	f.router = r
 	return f
 }
@@ -314,5 +314,45 @@ func TestReservationAndMetrics(t *testing.T) {
 	if r.status != http.StatusOK || !strings.Contains(r.body, `inventory_reservations_total{status="rejected"} 1`) ||
 		!strings.Contains(r.body, "inventory_conflicts_retried_total 0") {
 		t.Errorf("GET /metrics = %d %s; want the counters", r.status, r.body)
+	}
+}
+
+// Only ordersvc's events, delivered by the sidecar itself, move stock.
+func TestOrderEventsOnlyFromOrdersvcThroughTheSidecar(t *testing.T) {
+	f := newFixture(t, product("A1", 3))
+	created := `{"type":"order.created","order_id":"evil-1","items":[{"sku":"A1","quantity":3}]}`
+	forged := `{"id":"e1","source":"gateway","type":"com.dapr.event.sent","specversion":"1.0","topic":"orders","data":` + created + `}`
+	r := f.do(http.MethodPost, "/events/orders", "", forged)
+	if !strings.Contains(r.body, "DROP") {
+		t.Errorf("event from source gateway answered %d %s; want DROP", r.status, r.body)
+	}
+	genuine := `{"id":"e1","source":"ordersvc","type":"com.dapr.event.sent","specversion":"1.0","topic":"orders","data":` + created + `}`
+	for _, path := range []string{"/events/orders", "/events/dead-letters", "/dapr/subscribe"} {
+		method := http.MethodPost
+		if path == "/dapr/subscribe" {
+			method = http.MethodGet
+		}
+		req := httptest.NewRequest(method, path, strings.NewReader(genuine))
+		req.Header.Set("dapr-caller-app-id", "gateway")
+		rec := httptest.NewRecorder()
+		f.router.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotFound || rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s invoked by the gateway = %d %s; want a 404 problem", method, path, rec.Code, rec.Body)
+		}
+	}
+	checkAvailable(t, f, "A1", 3)
+	if n := len(f.pub.Published()); n != 0 {
+		t.Errorf("published %d outcomes; want none", n)
+	}
+}
+
+func TestReservationIDsTheStoreRefuses(t *testing.T) {
+	f := newFixture(t)
+	admin := f.token(t, "admin")
+	for _, id := range []string{"a||b", "%7C%7C", strings.Repeat("x", 129), "a%00b", "a%20b"} {
+		r := f.do(http.MethodGet, "/reservations/"+id, admin, "")
+		if r.status != http.StatusBadRequest || r.header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("GET /reservations/%s = %d %s; want a 400 problem", id, r.status, r.body)
+		}
 	}
 }

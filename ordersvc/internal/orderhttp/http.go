@@ -35,6 +35,9 @@ type Config struct {
 	InventoryTopic string
 	SagaTimeout    time.Duration
 	TimeoutBinding string // the cron input binding's name, and so its route
+	// The app ids that publish OrdersTopic (ordersvc itself) and
+	// InventoryTopic: events from any other source are dropped.
+	OrdersAppID, InventoryAppID string
 }
 
 // Handler serves the order routes.
@@ -58,12 +61,15 @@ func (h *Handler) Register(r *mux.Router) {
 	r.Handle("/orders", authn(h.list)).Methods(http.MethodGet)
 	r.Handle("/orders/{id}", authn(h.get)).Methods(http.MethodGet)
 	r.Handle("/orders/{id}/cancel", authn(h.cancel)).Methods(http.MethodPost)
-	r.HandleFunc("/dapr/subscribe", h.subscribe).Methods(http.MethodGet)
-	r.HandleFunc("/events/inventory", events.Handle(h.onInventory)).Methods(http.MethodPost)
-	r.HandleFunc("/events/orders", events.Handle(h.onOrders)).Methods(http.MethodPost)
-	r.HandleFunc("/events/dead-letters", h.deadLetters.Handler()).Methods(http.MethodPost)
 	r.Handle("/dead-letters", h.verifier.Authenticate(auth.RequireAdmin(http.HandlerFunc(h.deadLetters.ServeList)))).Methods(http.MethodGet)
-	r.HandleFunc("/"+h.cfg.TimeoutBinding, h.sweep).Methods(http.MethodPost, http.MethodOptions)
+	// The sidecar's own routes: service invocations (the gateway, other
+	// apps) are refused.
+	sidecar := func(f http.HandlerFunc) http.Handler { return httpx.SidecarOnly(f) }
+	r.Handle("/dapr/subscribe", sidecar(h.subscribe)).Methods(http.MethodGet)
+	r.Handle("/events/inventory", sidecar(events.HandleFrom([]string{h.cfg.InventoryAppID}, h.onInventory))).Methods(http.MethodPost)
+	r.Handle("/events/orders", sidecar(events.HandleFrom([]string{h.cfg.OrdersAppID}, h.onOrders))).Methods(http.MethodPost)
+	r.Handle("/events/dead-letters", sidecar(h.deadLetters.Handler())).Methods(http.MethodPost)
+	r.Handle("/"+h.cfg.TimeoutBinding, sidecar(h.sweep)).Methods(http.MethodPost, http.MethodOptions)
 }
 
 type placeJSON struct {
@@ -174,15 +180,35 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
+// idVar returns the {id} of the path, or answers 404 (an id this service
+// never made names no order) and returns false: ids become state keys,
+// which refuse some characters.
+func idVar(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := mux.Vars(r)["id"]
+	if !order.ValidID(id) {
+		httpx.WriteProblem(w, httpx.NewProblem(http.StatusNotFound, "no such order"))
+		return "", false
+	}
+	return id, true
+}
+
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	claims, _ := auth.FromContext(r.Context())
-	o, err := h.svc.Get(r.Context(), mux.Vars(r)["id"], claims.Subject, claims.IsAdmin())
+	id, ok := idVar(w, r)
+	if !ok {
+		return
+	}
+	o, err := h.svc.Get(r.Context(), id, claims.Subject, claims.IsAdmin())
 	h.writeOrder(w, r, o, err)
 }
 
 func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
 	claims, _ := auth.FromContext(r.Context())
-	o, err := h.svc.Cancel(r.Context(), mux.Vars(r)["id"], claims.Subject, claims.IsAdmin())
+	id, ok := idVar(w, r)
+	if !ok {
+		return
+	}
+	o, err := h.svc.Cancel(r.Context(), id, claims.Subject, claims.IsAdmin())
 	if errors.Is(err, order.ErrNotCancellable) {
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusConflict, "only a pending or confirmed order can be cancelled"))
 		return

@@ -40,7 +40,7 @@ func newEnv(t *testing.T) *env {
 	store := ordertest.NewStore()
 	svc := order.NewService(store, ordertest.Inventory{"BOOK": 1000}, ordertest.NewPayments(), &ordertest.Publisher{}, nil)
 	r := httpx.NewRouter()
-	New(svc, paymentStatus{}, verifier, events.NewDeadLetters(nil, "s"), Config{PubSub: "pubsub", OrdersTopic: "orders", InventoryTopic: "inventory", SagaTimeout: time.Minute, TimeoutBinding: "saga-timeout"}).Register(r)
+	New(svc, paymentStatus{}, verifier, events.NewDeadLetters(nil, "s", "ordersvc", "inventorysvc"), Config{PubSub: "pubsub", OrdersTopic: "orders", InventoryTopic: "inventory", SagaTimeout: time.Minute, TimeoutBinding: "saga-timeout", OrdersAppID: "ordersvc", InventoryAppID: "inventorysvc"}).Register(r)
 	return &env{router: r, store: store, token: func(sub, role string) string {
 		now := time.Now()
 		tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"sub": sub, "role": role, "iss": auth.Issuer, "aud": auth.Audience,
@@ -163,6 +163,9 @@ func TestEventHandlersAnswerDapr(t *testing.T) {
 	tests := []struct {
 		name, path, data, want string
 	}{
+		// Only inventorysvc publishes inventory outcomes, only ordersvc order events.
+		{"reserved, forged by another app", "/events/inventory", `{"type":"inventory.reserved","order_id":"` + o.ID + `"}`, "DROP"},
+		{"cancelled, forged by another app", "/events/orders", `{"type":"order.cancelled","order_id":"` + o.ID + `"}`, "DROP"},
 		{"reserved", "/events/inventory", `{"type":"inventory.reserved","order_id":"` + o.ID + `"}`, "SUCCESS"},
 		{"reserved again", "/events/inventory", `"{\"type\":\"inventory.reserved\",\"order_id\":\"` + o.ID + `\"}"`, "SUCCESS"},
 		{"unknown order", "/events/inventory", `{"type":"inventory.reserved","order_id":"nope"}`, "SUCCESS"},
@@ -172,7 +175,11 @@ func TestEventHandlersAnswerDapr(t *testing.T) {
 		{"cancelled: refund", "/events/orders", `{"type":"order.cancelled","order_id":"` + o.ID + `"}`, "SUCCESS"},
 	}
 	for _, tt := range tests {
-		rec := e.do(http.MethodPost, tt.path, "", `{"id":"e1","data":`+tt.data+`}`, map[string]string{"Content-Type": "application/cloudevents+json"})
+		source := map[string]string{"/events/inventory": "inventorysvc", "/events/orders": "ordersvc"}[tt.path]
+		if strings.Contains(tt.name, "forged") {
+			source = "usersvc"
+		}
+		rec := e.do(http.MethodPost, tt.path, "", `{"id":"e1","source":"`+source+`","data":`+tt.data+`}`, map[string]string{"Content-Type": "application/cloudevents+json"})
 		if !strings.Contains(rec.Body.String(), `"status":"`+tt.want+`"`) {
 			t.Errorf("%s: answered %s; want %s", tt.name, rec.Body, tt.want)
 		}

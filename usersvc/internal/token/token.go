@@ -17,10 +17,12 @@ import (
 	"shop/platform/auth"
 )
 
-// Signer holds the signing key.
+// Signer holds the signing key, and the public half of the key before it
+// while a rotation is under way.
 type Signer struct {
-	key ed25519.PrivateKey
-	jwk auth.JWK
+	key      ed25519.PrivateKey
+	jwk      auth.JWK
+	previous []auth.JWK
 }
 
 // ParsePrivateKey reads a PKCS #8 PEM-encoded Ed25519 private key.
@@ -40,9 +42,27 @@ func ParsePrivateKey(pemText []byte) (*Signer, error) {
 	return &Signer{key: priv, jwk: auth.NewJWK(priv.Public().(ed25519.PublicKey))}, nil
 }
 
-// JWKS returns the public keys that verify this signer's tokens.
+// WithPrevious returns a signer that signs with s's key and also publishes
+// the public half of the previous signing key (PKCS #8 PEM), so that the
+// tokens it signed verify until they expire. Rotating a key: make the old
+// key the previous one and a new key the current one, and drop the
+// previous one once the longest token lifetime has passed.
+func (s *Signer) WithPrevious(pemText []byte) (*Signer, error) {
+	prev, err := ParsePrivateKey(pemText)
+	if err != nil {
+		return nil, fmt.Errorf("previous %w", err)
+	}
+	out := *s
+	if prev.jwk.KeyID != s.jwk.KeyID {
+		out.previous = append(append([]auth.JWK(nil), s.previous...), prev.jwk)
+	}
+	return &out, nil
+}
+
+// JWKS returns the public keys that verify this signer's tokens: the
+// current key first, then the previous one during a rotation.
 func (s *Signer) JWKS() auth.JWKS {
-	return auth.JWKS{Keys: []auth.JWK{s.jwk}}
+	return auth.JWKS{Keys: append([]auth.JWK{s.jwk}, s.previous...)}
 }
 
 // accessClaims are the claims of an access token; platform/auth.Verifier

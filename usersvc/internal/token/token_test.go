@@ -141,3 +141,42 @@ func TestIssueRejectsBadInput(t *testing.T) {
 		t.Error("Issue(ttl 0) = nil error")
 	}
 }
+
+// During a rotation the JWKS holds both keys: tokens signed with the
+// previous key verify until they expire, new ones are signed with the
+// current key.
+func TestRotationPublishesBothKeys(t *testing.T) {
+	_, oldKey, _ := ed25519.GenerateKey(rand.Reader)
+	_, newKey, _ := ed25519.GenerateKey(rand.Reader)
+	before, err := ParsePrivateKey(pemOf(t, oldKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	oldToken, _ := before.Issue("u1", auth.RoleCustomer, now, time.Minute)
+
+	current, err := ParsePrivateKey(pemOf(t, newKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := current.WithPrevious(pemOf(t, oldKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys := after.JWKS().Keys; len(keys) != 2 || keys[0].KeyID != current.jwk.KeyID || keys[1].KeyID != before.jwk.KeyID {
+		t.Fatalf("JWKS() = %+v; want the current key, then the previous", keys)
+	}
+	newToken, _ := after.Issue("u2", auth.RoleCustomer, now, time.Minute)
+	v := auth.NewVerifier(after.KeySource())
+	for name, tok := range map[string]string{"previous key": oldToken, "current key": newToken} {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Errorf("Verify(token of the %s) = %v", name, err)
+		}
+	}
+	if _, err := current.WithPrevious([]byte("not a key")); err == nil {
+		t.Error("WithPrevious(garbage) = nil error")
+	}
+	if same, _ := current.WithPrevious(pemOf(t, newKey)); len(same.JWKS().Keys) != 1 {
+		t.Error("the current key as its own previous is listed twice")
+	}
+}

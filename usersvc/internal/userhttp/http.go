@@ -75,6 +75,10 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, p)
 		return
 	}
+	if p := httpx.CheckTexts(map[string]string{"email": in.Email, "name": in.Name}); p != nil {
+		httpx.WriteProblem(w, p)
+		return
+	}
 	u, err := h.svc.Register(r.Context(), in.Email, in.Password, in.Name)
 	if errors.Is(err, user.ErrNotPublished) {
 		// The account exists; only its event is missing. Say so in the
@@ -159,6 +163,10 @@ func (h *Handler) updateMe(w http.ResponseWriter, r *http.Request) {
 	}
 	if in.Name == nil {
 		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "name", Detail: "is required"}))
+		return
+	}
+	if p := httpx.CheckTexts(map[string]string{"name": *in.Name}); p != nil {
+		httpx.WriteProblem(w, p)
 		return
 	}
 	c, _ := auth.FromContext(r.Context())
