@@ -281,14 +281,14 @@ func (r *results) tables() []struct {
 	add("Sidecar overhead", "GET /healthz of inventorysvc: to the app's port, through its own sidecar (`/v1.0/invoke/<its app id>/method/healthz`), and through the gateway sidecar.", ov)
 
 	orderTable := func(prefix string, extra bool) table {
-		t := table{head: []string{"offered/s", "accepted/s", "POST p50", "POST p99", "saga p50", "saga p99", "confirmed", "pending after grace", "all ended", "CPU/order", "CPU/order net of idle"}}
+		t := table{head: []string{"offered/s", "accepted/s", "POST p50", "POST p99", "saga p50", "saga p99", "confirmed", "rejected or cancelled", "pending after grace", "all ended", "CPU/order", "CPU/order net of idle"}}
 		if extra {
 			t.head = append(t.head, "kept up")
 		}
 		for _, rate := range f.rates(prefix, "accepted_per_s") {
 			k := prefix + "/" + rateKey(rate) + "/"
 			row := []string{rateKey(rate), f.cell(k+"accepted_per_s", "%.1f"), f.cell(k+"post_p50_ms", "%.1f ms"), f.cell(k+"post_p99_ms", "%.1f ms"),
-				f.cell(k+"saga_p50_ms", "%.0f ms"), f.cell(k+"saga_p99_ms", "%.0f ms"), f.cell(k+"confirmed", "%.0f"), f.cell(k+"pending_after_grace", "%.0f"),
+				f.cell(k+"saga_p50_ms", "%.0f ms"), f.cell(k+"saga_p99_ms", "%.0f ms"), f.cell(k+"confirmed", "%.0f"), f.cell(k+"ended_otherwise", "%.0f"), f.cell(k+"pending_after_grace", "%.0f"),
 				f.settle(k + "settle_s"), f.cell(k+"cpu_ms_per_order", "%.1f ms"), f.cell(k+"cpu_ms_per_order_net", "%.1f ms")}
 			if extra {
 				row = append(row, map[bool]string{true: "yes", false: "no"}[f[k+"kept_up"] == 1])

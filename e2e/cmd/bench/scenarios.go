@@ -234,6 +234,7 @@ func (b *bench) recordOrders(prefix string, r orderRun) {
 	b.figs[prefix+"/saga_p99_ms"] = r.saga.P99
 	b.figs[prefix+"/confirmed"] = float64(r.confirmed)
 	b.figs[prefix+"/confirmed_per_s"] = float64(r.confirmed) / r.window.Seconds()
+	b.figs[prefix+"/ended_otherwise"] = float64(r.ended - r.confirmed)
 	b.figs[prefix+"/pending_after_grace"] = float64(r.pending)
 	b.figs[prefix+"/settle_s"] = r.settle.Seconds()
 	if r.ended > 0 {
