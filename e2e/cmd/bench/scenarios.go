@@ -120,7 +120,7 @@ type timeline struct {
 	Ended    [][2]float64 `json:"ended_per_s"`
 }
 
-func newTimeline(start time.Time, results []Result, found map[string]order, ids map[string]bool) timeline {
+func newTimeline(start time.Time, results []Result, found map[string]order, ids map[string]int) timeline {
 	var tl timeline
 	lat := map[int][]time.Duration{}
 	accepted := map[int]int{}
@@ -165,8 +165,8 @@ func (b *bench) placeOrders(ctx context.Context, customers []customer, skus []st
 	results := l.Run(ctx, b.shop.client, b.shop.placeOrder(customers, skus))
 	end := time.Now()
 	run := orderRun{post: summarize(l, results, http.StatusAccepted), byStatus: map[string]int{}}
-	ids := map[string]bool{}
-	for _, r := range results {
+	ids := map[string]int{} // accepted order -> its customer
+	for i, r := range results {
 		if r.Status != http.StatusAccepted {
 			continue
 		}
@@ -174,18 +174,18 @@ func (b *bench) placeOrders(ctx context.Context, customers []customer, skus []st
 		if err := json.Unmarshal(r.Body, &o); err != nil || o.ID == "" {
 			return run, fmt.Errorf("POST /orders answered 202 %q: no order id", r.Body)
 		}
-		ids[o.ID] = true
+		ids[o.ID] = i % len(customers)
 	}
 	run.accepted = len(ids)
-	found, err := b.shop.settle(ctx, customers, ids, time.Until(end.Add(grace)))
-	if err != nil {
+	found := map[string]order{}
+	if err := b.shop.settle(ctx, customers, ids, found, time.Until(end.Add(grace))); err != nil {
 		return run, err
 	}
 	run.pending = countPending(ids, found)
 	run.settle = -1
 	if run.pending == 0 {
 		run.settle = time.Since(end)
-	} else if found, err = b.shop.settle(ctx, customers, ids, b.cfg.drain); err != nil {
+	} else if err := b.shop.settle(ctx, customers, ids, found, b.cfg.drain); err != nil {
 		return run, err
 	} else if countPending(ids, found) == 0 {
 		run.settle = time.Since(end)
@@ -215,7 +215,7 @@ func (b *bench) placeOrders(ctx context.Context, customers []customer, skus []st
 	return run, nil
 }
 
-func countPending(ids map[string]bool, found map[string]order) int {
+func countPending(ids map[string]int, found map[string]order) int {
 	n := 0
 	for id := range ids {
 		if o, ok := found[id]; !ok || o.Status == "pending" {

@@ -177,34 +177,36 @@ func (s *shop) orders(ctx context.Context, c customer) ([]order, error) {
 	}
 }
 
-// settle polls the customers' orders until every one of ids has left
-// pending, or until timeout; it returns the orders found by id.
-func (s *shop) settle(ctx context.Context, customers []customer, ids map[string]bool, timeout time.Duration) (map[string]order, error) {
+// settle polls the orders of the customers that still have one of ids
+// pending (ids maps each order to its customer's index), once a second,
+// until none is pending or timeout passes. It records what it finds in
+// found, which a later call continues from.
+func (s *shop) settle(ctx context.Context, customers []customer, ids map[string]int, found map[string]order, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		found := map[string]order{}
-		pending := 0
-		for _, c := range customers {
-			list, err := s.orders(ctx, c)
+		waiting := map[int]bool{}
+		for id, c := range ids {
+			if o, ok := found[id]; !ok || o.Status == "pending" {
+				waiting[c] = true
+			}
+		}
+		if len(waiting) == 0 || time.Now().After(deadline) {
+			return nil
+		}
+		for c := range waiting {
+			list, err := s.orders(ctx, customers[c])
 			if err != nil {
-				return nil, err
+				return err
 			}
 			for _, o := range list {
-				if ids[o.ID] {
+				if _, ok := ids[o.ID]; ok {
 					found[o.ID] = o
-					if o.Status == "pending" {
-						pending++
-					}
 				}
 			}
 		}
-		pending += len(ids) - len(found)
-		if pending == 0 || time.Now().After(deadline) {
-			return found, nil
-		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(time.Second):
 		}
 	}
