@@ -145,6 +145,17 @@ func TestAttacksAreRefused(t *testing.T) {
 			}
 			return http.StatusForbidden
 		}},
+		{"gateway gRPC: shut it down", func(t *testing.T) int {
+			c, err := dapr.NewClientWithAddressContext(ctx, sys.SidecarGRPC("gateway"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if err := c.Shutdown(ctx); err == nil {
+				return http.StatusOK
+			}
+			return http.StatusForbidden
+		}},
 		// Sidecar-only routes refuse invocations, whoever sends them.
 		{"invoke inventorysvc's event route: lock a product's stock", func(t *testing.T) int {
 			return invoke(t, http.MethodPost, "inventorysvc", "/events/orders", cloudEvent("ordersvc", "orders", lockStock))
@@ -389,12 +400,29 @@ func procIP(h string) net.IP {
 // exposed to its clients.
 func TestGatewayReachesOnlyTheApps(t *testing.T) {
 	target := httpServer(t)
-	status, body := raw(t, http.MethodGet, sys.Gateway+"/v1.0/invoke/"+strings.ReplaceAll(target, "/", "%2F")+"/method/secret", "", nil)
-	if strings.Contains(body, "reached") {
-		t.Skip("known defect: the gateway invokes any URL (" + target + " answered through it); Dapr 1.18 has no stable setting to refuse non-Dapr endpoints, on Kubernetes the ingress admits only the apps' paths")
+	for _, url := range []string{
+		sys.Gateway + "/v1.0/invoke/" + strings.ReplaceAll(target, "/", "%2F") + "/method/secret",
+		sys.Gateway + "/v1.0/invoke/" + target + "/method/secret",
+		sys.Gateway + "/secret",
+	} {
+		status, body := raw(t, http.MethodGet, url, "", nil)
+		if strings.Contains(body, "reached") || !refused(status) {
+			t.Errorf("GET %s through the gateway = %d %s; want it refused", url, status, body)
+		}
 	}
-	if !refused(status) {
-		t.Errorf("invoking %s through the gateway = %d %s; want it refused", target, status, body)
+	// Through the gateway's gRPC API, which the route check does not see.
+	c, err := dapr.NewClientWithAddressContext(context.Background(), sys.SidecarGRPC("gateway"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if out, err := c.InvokeMethod(context.Background(), target, "secret", "get"); err == nil || strings.Contains(string(out), "reached") {
+		t.Errorf("gRPC invoke of %s through the gateway = %q, %v; want an error", target, out, err)
+	}
+	// Invoking by header: any path, the app id in dapr-app-id.
+	status, body := raw(t, http.MethodGet, sys.Gateway+"/secret", "", map[string]string{"dapr-app-id": target})
+	if strings.Contains(body, "reached") || !refused(status) {
+		t.Errorf("GET /secret with dapr-app-id %s through the gateway = %d %s; want it refused", target, status, body)
 	}
 }
 

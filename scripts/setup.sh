@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # setup.sh installs the pinned Dapr toolchain from the Go module proxy:
-#   daprd    v1.18.0 (runtime, built with -tags stablecomponents)
+#   daprd    v1.18.0 (runtime, built with -tags stablecomponents from tools/daprd)
 #   dapr CLI v1.12.0
 # into ~/.dapr/bin, where `dapr run` looks for daprd, builds the
 # development broker of the local profile and the run file's launcher, and
@@ -42,12 +42,17 @@ build() {
   chmod +x "$tmp" && mv -f "$tmp" "$out"
 }
 
-if [ -x "$bin/daprd" ] && [ "$("$bin/daprd" --version 2>/dev/null)" = "$DAPRD_VERSION" ]; then
-  printf '==> daprd %s already installed in %s\n' "$DAPRD_VERSION" "$bin"
+# The project's build of daprd (tools/daprd: the release plus the gateway's
+# routerchecker middleware) says so in its build info; bump the suffix when
+# tools/daprd changes, so that set-up rebuilds it.
+DAPRD_BUILD="v$DAPRD_VERSION+shop.1"
+if [ -x "$bin/daprd" ] && [ "$("$bin/daprd" --version 2>/dev/null)" = "$DAPRD_VERSION" ] &&
+   "$bin/daprd" --build-info 2>/dev/null | grep -qxF "Git Version: $DAPRD_BUILD"; then
+  printf '==> daprd %s already installed in %s\n' "$DAPRD_BUILD" "$bin"
 else
-  step "building daprd $DAPRD_VERSION (about 7 minutes on 2 cores the first time)"
-  build tools/daprd github.com/dapr/dapr/cmd/daprd \
-    "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPRD_VERSION" stablecomponents "$bin/daprd"
+  step "building daprd $DAPRD_BUILD (about 7 minutes on 2 cores the first time)"
+  build tools/daprd . \
+    "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPRD_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitversion=$DAPRD_BUILD" stablecomponents "$bin/daprd"
   [ "$("$bin/daprd" --version)" = "$DAPRD_VERSION" ] || fail "built daprd does not report version $DAPRD_VERSION"
   done_step
 fi

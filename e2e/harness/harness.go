@@ -384,6 +384,8 @@ var (
 	topicLine = regexp.MustCompile(`(?m)^(\s*(?:value|topic):\s*)(orders|inventory|users)\s*$`)
 	// the secret store's file
 	secretsFileLine = regexp.MustCompile(`(?m)^(\s*value:\s*)(\.dev/secrets\.json)\s*$`)
+	// the gateway's route rule, which names the apps in one group
+	appsGroup = regexp.MustCompile(`\(usersvc\|inventorysvc\|ordersvc\)`)
 	// the value of a pub/sub component's topic scopes
 	topicScopesLine = regexp.MustCompile(`(?m)^(\s*-\s*name:\s*(?:publishingScopes|subscriptionScopes|protectedTopics)\s*\n\s*value:\s*)"([^"]*)"\s*$`)
 	// the gateway's rate limit: the value line after its name line
@@ -465,6 +467,7 @@ func (s *System) renderResources(secrets map[string]string) (map[string][]string
 				return "", err
 			}
 			b = scopeLine.ReplaceAll(b, []byte("${1}$2-"+s.suffix))
+			b = appsGroup.ReplaceAll(b, []byte("(usersvc-"+s.suffix+"|inventorysvc-"+s.suffix+"|ordersvc-"+s.suffix+")"))
 			b = targetLine.ReplaceAll(b, []byte("${1}$2-"+s.suffix+":"))
 			b = topicLine.ReplaceAll(b, []byte("${1}$2-"+s.suffix))
 			b = secretsFileLine.ReplaceAll(b, []byte("${1}"+secretsFile))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -325,21 +326,67 @@ func TestGateway(t *testing.T) {
 		t.Errorf("ratelimit scopes %v, want only the gateway", rl.Scopes)
 	}
 	cfg := b.configuration("gateway-config")
-	if cfg == nil || cfg.Spec.HTTPPipeline == nil || len(cfg.Spec.HTTPPipeline.Handlers) != 1 ||
-		cfg.Spec.HTTPPipeline.Handlers[0].Type != "middleware.http.ratelimit" {
-		t.Fatalf("gateway-config must run the rate limit in its httpPipeline")
+	if cfg == nil || cfg.Spec.HTTPPipeline == nil || len(cfg.Spec.HTTPPipeline.Handlers) != 2 ||
+		cfg.Spec.HTTPPipeline.Handlers[0].Type != "middleware.http.ratelimit" ||
+		cfg.Spec.HTTPPipeline.Handlers[1].Type != "middleware.http.routerchecker" {
+		t.Fatalf("gateway-config must run the rate limit, then the route check, in its httpPipeline")
+	}
+	routes := b.Component("routes")
+	if routes == nil {
+		t.Fatal("no routes component")
+	}
+	if !slices.Equal(routes.Scopes, []string{GatewayAppID}) {
+		t.Errorf("routes scopes %v, want only the gateway", routes.Scopes)
+	}
+	m, _ := routes.Metadata("rule")
+	rule, err := regexp.Compile(m.ValueString())
+	if err != nil {
+		t.Fatalf("routes rule %q: %v", m.ValueString(), err)
+	}
+	// What the gateway must serve, and what it must refuse (the request URI
+	// as the middleware sees it).
+	for uri, want := range map[string]bool{
+		"/v1.0/healthz":          true,
+		"/v1.0/healthz/outbound": true,
+		"/v1.0/invoke/inventorysvc/method/products?limit=5": true,
+		"/v1.0/invoke/ordersvc/method/orders":               true,
+		"/v1.0/invoke/usersvc/method/.well-known/jwks.json": true,
+		"/v1.0/invoke/http://127.0.0.1:15672/method/api":    false,
+		"/v1.0/invoke/http:%2F%2F127.0.0.1:8080/method/x":   false,
+		"/v1.0/invoke/ordersvc-other/method/orders":         false,
+		"/v1.0/invoke/devbroker/method/x":                   false,
+		"/v1.0/invoke/ordersvc.shop/method/orders":          false,
+		"/orders":                    false,
+		"/v1.0/state/orders-state/k": false,
+		"/v1.0/shutdown":             false,
+		"/v1.0/healthzX":             false,
+	} {
+		if got := rule.MatchString(uri); got != want {
+			t.Errorf("routes rule on %s = %v; want %v", uri, got, want)
+		}
 	}
 	if cfg.Spec.API == nil || len(cfg.Spec.API.Allowed) == 0 {
 		t.Fatalf("gateway-config must allow only the invoke API")
 	}
+	// HTTP: invoke only. gRPC: one entry that can do nothing on the
+	// gateway (no lock store), since daprd leaves the whole gRPC API open
+	// when the allowlist has no gRPC entry, and gRPC invoke reaches any URL.
+	var grpcRules int
 	for _, r := range cfg.Spec.API.Allowed {
-		if r.Name != "invoke" {
-			t.Errorf("gateway-config allows API %s; the gateway serves invocation only", r.Name)
+		switch {
+		case r.Protocol == "http" && r.Name == "invoke":
+		case r.Protocol == "grpc" && r.Name == "lock":
+			grpcRules++
+		default:
+			t.Errorf("gateway-config allows API %s over %s; the gateway serves HTTP invocation only", r.Name, r.Protocol)
 		}
 	}
-	// Nothing the gateway might read: no component but the rate limit.
+	if grpcRules == 0 {
+		t.Errorf("gateway-config has no gRPC entry in its API allowlist: daprd then serves the whole gRPC API")
+	}
+	// Nothing the gateway might read: no component but its two middlewares.
 	for _, c := range b.Components {
-		if c.Name != "ratelimit" && slices.Contains(c.Scopes, GatewayAppID) {
+		if c.Name != "ratelimit" && c.Name != "routes" && slices.Contains(c.Scopes, GatewayAppID) {
 			t.Errorf("component %s is scoped to the gateway", c.Name)
 		}
 	}

@@ -28,7 +28,7 @@ func TestOneDaprVersion(t *testing.T) {
 		file    string
 		pattern string // with %s for the version; every match must name want
 	}{
-		{"tools/daprd/go.mod", `(?m)^require github\.com/dapr/dapr v(\S+)$`},
+		{"tools/daprd/go.mod", `(?m)^\s*(?:require )?github\.com/dapr/dapr v(\S+)$`},
 		{"e2e/harness/harness.go", `const DaprdVersion = "([^"]+)"`},
 		{"docs/operators.md", `helm upgrade --install dapr dapr/dapr --version (\S+)`},
 		{"docs/operators.md", `--runtime-version (\S+)`},
