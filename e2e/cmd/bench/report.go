@@ -71,6 +71,11 @@ func describe(ctx context.Context, cfg config) meta {
 	if m.Daprd == "" {
 		m.Daprd = harness.DaprdVersion
 	}
+	for _, line := range strings.Split(output(ctx, daprd, "--build-info"), "\n") {
+		if v, ok := strings.CutPrefix(line, "Git Version: "); ok && v != "" {
+			m.Daprd += " (" + v + ")"
+		}
+	}
 	m.Commit = output(ctx, "git", "describe", "--always", "--dirty")
 	m.Kernel = output(ctx, "uname", "-sr")
 	m.LoadAverage = loadAverage()
