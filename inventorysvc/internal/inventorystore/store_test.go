@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	dapr "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -20,34 +18,14 @@ import (
 	"shop/platform/daprstate/daprstatetest"
 )
 
-// The contract of the store, run against daprstatetest's fake here and
-// against a real sidecar when e2e/contract_test.go asks for it with these
-// variables (the address of the sidecar's gRPC API, and the component).
-const (
-	envSidecar = "STORE_CONTRACT_DAPR_GRPC"
-	envStore   = "STORE_CONTRACT_STORE"
-)
-
+// The contract of the store, run against daprstatetest's fake here, and
+// against each profile's real sidecar by e2e/contract_test.go.
 func TestContractFake(t *testing.T) {
 	runContract(t, daprstatetest.New(), "inventory-state")
 }
 
 func TestContractSidecar(t *testing.T) {
-	addr := os.Getenv(envSidecar)
-	if addr == "" {
-		t.Skipf("%s is not set: run by e2e/contract_test.go against each profile's sidecar", envSidecar)
-	}
-	name := os.Getenv(envStore)
-	if name == "" {
-		name = "inventory-state"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	client, err := dapr.NewClientWithAddressContext(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client, name := daprstatetest.Sidecar(t, "inventory-state")
 	runContract(t, client, name)
 }
 
