@@ -97,6 +97,9 @@ type Store interface {
 	AddToCatalog(ctx context.Context, skus ...string) error
 	// Reservation reads an order's reservation.
 	Reservation(ctx context.Context, orderID string) (Reservation, error)
+	// InsertReservation stores a new reservation; ErrExists when the
+	// order has one.
+	InsertReservation(ctx context.Context, r Reservation) error
 	// Reservations reads the reservations of the given orders; those that
 	// do not exist are not in the map.
 	Reservations(ctx context.Context, orderIDs []string) (map[string]Reservation, error)

@@ -164,7 +164,8 @@ func TestCrashAfterApplyBeforeRecord(t *testing.T) {
 }
 
 // A crash after the record and before the clean-up leaves a mark that the
-// reservation records: the redelivery removes it, and changes nothing else.
+// reservation records: the redelivery changes nothing, and the order's
+// next step on the product replaces the mark.
 func TestCrashAfterRecordBeforeCleanup(t *testing.T) {
 	ctx := context.Background()
 	store := inventorytest.NewStore(product("A1", 5))
@@ -179,10 +180,11 @@ func TestCrashAfterRecordBeforeCleanup(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkStock(t, store, "A1", 3, 2, 0)
-	if p, _ := store.Stored("A1"); len(p.Marks) != 0 {
-		t.Errorf("A1 = %+v; want the mark cleaned up", p)
+	r, _ := store.StoredReservation("o1")
+	if p, _ := store.Stored("A1"); r.Status != inventory.StatusReserved || r.Applied["A1"] != inventory.StepReserve || p.StepOf("o1", r.Applied["A1"]) != inventory.StepReserve {
+		t.Errorf("A1 = %+v, reservation %+v; want reserved, with the reserve recorded", p, r)
 	}
-	// The next step replaces a mark left behind, too.
+	// The next step replaces the mark left behind.
 	crash = failNth(store, "product:A1", 2) // 1: the commit, 2: its clean-up
 	if err := svc.OrderConfirmed(ctx, "o1"); !errors.Is(err, *crash) {
 		t.Fatalf("OrderConfirmed() = %v; want the crash", err)

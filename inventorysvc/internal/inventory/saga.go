@@ -160,18 +160,19 @@ func (s *Service) OrderCancelled(ctx context.Context, orderID, reason string) er
 // insert reads the order's reservation, or inserts r when there is none
 // (first-write: of two deliveries inserting at once, one does, and the
 // other reads what it inserted). inserted tells whether this call did.
-func (s *Service) insert(ctx context.Context, r Reservation) (got Reservation, inserted bool, err error) {
-	got, err = s.store.UpdateReservation(ctx, r.OrderID, func(cur *Reservation, found bool) error {
-		if inserted = !found; found {
-			return ErrUnchanged
-		}
-		*cur = r
-		return nil
-	})
-	if err == nil && inserted && r.Status == StatusReleased {
+func (s *Service) insert(ctx context.Context, r Reservation) (Reservation, bool, error) {
+	err := s.store.InsertReservation(ctx, r)
+	if errors.Is(err, ErrExists) {
+		got, err := s.store.Reservation(ctx, r.OrderID)
+		return got, false, err
+	}
+	if err != nil {
+		return r, false, err
+	}
+	if r.Status == StatusReleased {
 		s.outcomes[countReleased].Add(1)
 	}
-	return got, inserted, err
+	return r, true, nil
 }
 
 // move makes one move of the order's record: f decides it from the record
@@ -373,7 +374,9 @@ func (s *Service) eachLine(ctx context.Context, r Reservation, step Step) error 
 //     step in the same write, guarded by P's ETag.
 //  2. Record: read R again; if its status still takes st and it does not
 //     record st (or a later step) for the line, record st, guarded by R's
-//     ETag. If its status moved on, stop (errMoved) and leave the mark.
+//     ETag; when st is then recorded on every line, the same write makes
+//     the status's move (reserved, committed, released). If its status
+//     moved on, stop (errMoved) and leave the mark.
 //  3. Clean up: remove the mark from P if it is still st, guarded by P's
 //     ETag.
 //
@@ -438,8 +441,9 @@ func (s *Service) apply(ctx context.Context, orderID string, l Line, st Step) er
 	}
 	if recorded != st {
 		past := false
+		var advanced *[2]Reservation
 		_, err = s.store.UpdateReservation(ctx, orderID, func(r *Reservation, found bool) error {
-			moved, past = false, false
+			moved, past, advanced = false, false, nil
 			if !found {
 				return fmt.Errorf("order %s has no reservation: %w", orderID, ErrInvariant)
 			}
@@ -456,8 +460,22 @@ func (s *Service) apply(ctx context.Context, orderID string, l Line, st Step) er
 				return ErrUnchanged
 			}
 			r.record(l.SKU, st)
+			// The record of the last line makes the status's move in the
+			// same write (for unreserve, the move waits for the pass over
+			// every line: a line may carry a reserve mark not recorded).
+			if to, ok := completes[st]; ok && r.linesReady(to) == nil {
+				from := *r
+				next, err := r.To(to)
+				if err != nil {
+					return err
+				}
+				*r, advanced = next, &[2]Reservation{from, next}
+			}
 			return nil
 		})
+		if err == nil && advanced != nil {
+			s.count(advanced[0], advanced[1])
+		}
 		switch {
 		case err != nil:
 			return err
@@ -471,6 +489,9 @@ func (s *Service) apply(ctx context.Context, orderID string, l Line, st Step) er
 	}
 	return s.unmark(ctx, orderID, l.SKU, st)
 }
+
+// completes is the move that the record of a step on the last line makes.
+var completes = map[Step]Status{StepReserve: StatusReserved, StepCommit: StatusCommitted, StepRelease: StatusReleased}
 
 // unmark removes the order's mark of step st from the product, if it is
 // still there.

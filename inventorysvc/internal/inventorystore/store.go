@@ -244,6 +244,19 @@ func (s *Store) Reservation(ctx context.Context, orderID string) (inventory.Rese
 	return r, nil
 }
 
+// InsertReservation stores r only if the order has no reservation: a
+// first write without an ETag; ErrExists when it has.
+func (s *Store) InsertReservation(ctx context.Context, r inventory.Reservation) error {
+	err := daprstate.Insert(ctx, s.state, reservationKey(r.OrderID), r)
+	if errors.Is(err, daprstate.ErrConflict) {
+		return fmt.Errorf("reservation of order %s: %w", r.OrderID, errors.Join(inventory.ErrExists, err))
+	}
+	if err != nil {
+		return fmt.Errorf("insert reservation of order %s: %w", r.OrderID, err)
+	}
+	return nil
+}
+
 // Reservations reads the reservations of the given orders in one bulk
 // read; those that do not exist are not in the map.
 func (s *Store) Reservations(ctx context.Context, orderIDs []string) (map[string]inventory.Reservation, error) {
