@@ -234,31 +234,32 @@ func (s *Service) settle(ctx context.Context, r Reservation, sweep bool) (Reserv
 		var (
 			to         Status
 			rejections []Rejection
+			last       *Reservation // the record as a step's record wrote it
 			err        error
 		)
 		switch r.Status {
 		case StatusReserving:
 			sweep = true
-			rejections, err = s.reserveLines(ctx, r)
+			rejections, last, err = s.reserveLines(ctx, r)
 			to = StatusReserved
 			if len(rejections) > 0 {
 				to = StatusRejecting
 			}
 		case StatusRejecting:
-			err = s.eachLine(ctx, r, StepUnreserve)
+			_, err = s.eachLine(ctx, r, StepUnreserve)
 			sweep = false
 			to = StatusRejected
 		case StatusCommitting:
-			err = s.eachLine(ctx, r, StepCommit)
+			last, err = s.eachLine(ctx, r, StepCommit)
 			to = StatusCommitted
 		case StatusReleasing:
-			err = s.eachLine(ctx, r, StepRelease)
+			last, err = s.eachLine(ctx, r, StepRelease)
 			to = StatusReleased
 		case StatusRejected:
 			if !sweep {
 				return r, nil
 			}
-			if err = s.eachLine(ctx, r, StepUnreserve); err == nil {
+			if _, err = s.eachLine(ctx, r, StepUnreserve); err == nil {
 				return r, nil
 			}
 		case StatusReserved, StatusCommitted, StatusReleased:
@@ -274,6 +275,10 @@ func (s *Service) settle(ctx context.Context, r Reservation, sweep bool) (Reserv
 		}
 		if err != nil {
 			return r, err
+		}
+		if last != nil && last.Status != r.Status {
+			r = *last // the last line's record made the move
+			continue
 		}
 		from := r.Status
 		r, err = s.move(ctx, r.OrderID, func(cur Reservation) (Reservation, bool, error) {
@@ -307,27 +312,33 @@ func (s *Service) settleCreated(ctx context.Context, r Reservation) (Reservation
 // first that cannot be reserved; it then tells every line that cannot be
 // reserved now, without reserving the rest, so that the rejection names
 // them all.
-func (s *Service) reserveLines(ctx context.Context, r Reservation) ([]Rejection, error) {
-	var rejections []Rejection
+func (s *Service) reserveLines(ctx context.Context, r Reservation) ([]Rejection, *Reservation, error) {
+	var (
+		rejections []Rejection
+		last       *Reservation
+	)
 	for i, l := range r.Lines {
-		err := s.apply(ctx, r.OrderID, l, StepReserve)
+		wrote, err := s.apply(ctx, r.OrderID, l, StepReserve)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			rejections = append(rejections, Rejection{SKU: l.SKU, Reason: ReasonUnknownProduct})
 		case errors.Is(err, ErrOutOfStock):
 			rejections = append(rejections, Rejection{SKU: l.SKU, Reason: ReasonOutOfStock})
 		case err != nil:
-			return nil, err
+			return nil, nil, err
 		default:
+			if wrote != nil {
+				last = wrote
+			}
 			continue
 		}
 		rest := r.Lines[i+1:]
 		products, err := s.store.Products(ctx, SKUs(rest))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if r, err = s.store.Reservation(ctx, r.OrderID); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, l := range rest {
 			p, ok := products[l.SKU]
@@ -338,29 +349,34 @@ func (s *Service) reserveLines(ctx context.Context, r Reservation) ([]Rejection,
 				rejections = append(rejections, Rejection{SKU: l.SKU, Reason: ReasonOutOfStock})
 			}
 		}
-		return rejections, nil
+		return rejections, nil, nil
 	}
-	return nil, nil
+	return nil, last, nil
 }
 
 // eachLine applies one step to the product of every line. A rejected
 // order's line of a product that does not exist holds nothing; a product
 // that a reserved order holds units of and that does not exist means the
 // stored state is corrupt.
-func (s *Service) eachLine(ctx context.Context, r Reservation, step Step) error {
+// It returns the record as the last record of a step wrote it, if any did.
+func (s *Service) eachLine(ctx context.Context, r Reservation, step Step) (*Reservation, error) {
+	var last *Reservation
 	for _, l := range r.Lines {
-		err := s.apply(ctx, r.OrderID, l, step)
+		wrote, err := s.apply(ctx, r.OrderID, l, step)
 		if errors.Is(err, ErrNotFound) {
 			if step == StepUnreserve {
 				continue
 			}
-			return fmt.Errorf("order %s holds %s, which does not exist: %w", r.OrderID, l.SKU, ErrInvariant)
+			return nil, fmt.Errorf("order %s holds %s, which does not exist: %w", r.OrderID, l.SKU, ErrInvariant)
 		}
 		if err != nil {
-			return err
+			return nil, err
+		}
+		if wrote != nil {
+			last = wrote
 		}
 	}
-	return nil
+	return last, nil
 }
 
 // apply applies step st of the order to the product of line l at most once,
@@ -401,7 +417,10 @@ func (s *Service) eachLine(ctx context.Context, r Reservation, step Step) error 
 // reserve that came after another delivery rejected the order) stays
 // until the step of R's new status handles it: a rejecting order
 // unreserves it, a releasing one releases it from where it is.
-func (s *Service) apply(ctx context.Context, orderID string, l Line, st Step) error {
+//
+// It returns the reservation as its record wrote it, or nil when it wrote
+// none.
+func (s *Service) apply(ctx context.Context, orderID string, l Line, st Step) (*Reservation, error) {
 	var (
 		recorded Step
 		pl       plan
@@ -433,16 +452,17 @@ func (s *Service) apply(ctx context.Context, orderID string, l Line, st Step) er
 	})
 	switch {
 	case err != nil:
-		return err
+		return nil, err
 	case moved:
-		return errMoved
+		return nil, errMoved
 	case pl == planPast:
-		return nil
+		return nil, nil
 	}
+	var wrote *Reservation
 	if recorded != st {
 		past := false
 		var advanced *[2]Reservation
-		_, err = s.store.UpdateReservation(ctx, orderID, func(r *Reservation, found bool) error {
+		r, err := s.store.UpdateReservation(ctx, orderID, func(r *Reservation, found bool) error {
 			moved, past, advanced = false, false, nil
 			if !found {
 				return fmt.Errorf("order %s has no reservation: %w", orderID, ErrInvariant)
@@ -478,16 +498,17 @@ func (s *Service) apply(ctx context.Context, orderID string, l Line, st Step) er
 		}
 		switch {
 		case err != nil:
-			return err
+			return nil, err
 		case moved:
-			return errMoved
+			return nil, errMoved
 		case past:
-			return nil // a later step replaced the mark
+			return nil, nil // a later step replaced the mark
 		}
+		wrote = &r
 	} else if p.StepOf(orderID, StepNone) != st {
-		return nil // recorded, and no mark to clean up
+		return nil, nil // recorded, and no mark to clean up
 	}
-	return s.unmark(ctx, orderID, l.SKU, st)
+	return wrote, s.unmark(ctx, orderID, l.SKU, st)
 }
 
 // completes is the move that the record of a step on the last line makes.
