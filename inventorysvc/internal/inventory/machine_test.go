@@ -255,6 +255,9 @@ func TestRejectedSweepsLateReserve(t *testing.T) {
 	}
 	checkStock(t, store, "A1", 5, 0, 0)
 	checkStock(t, store, "B1", 2, 0, 0)
+	if p, _ := store.Stored("B1"); len(p.Marks) != 0 {
+		t.Errorf("B1 = %+v; want the late reserve given back and its marks gone", p)
+	}
 	if got := fmt.Sprint(outcomes(pub)); got != "[o1:rejected B1=out_of_stock o1:rejected B1=out_of_stock]" {
 		t.Errorf("published %s; want the rejection twice", got)
 	}

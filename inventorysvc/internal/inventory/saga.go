@@ -471,12 +471,8 @@ func (s *Service) apply(ctx context.Context, orderID string, l Line, st Step) (*
 				moved = true
 				return ErrUnchanged
 			}
-			pl, err := planStep(r.Applied[l.SKU], st)
-			if err != nil {
-				return fmt.Errorf("order %s: record: %w", orderID, err)
-			}
-			if pl != planApply {
-				past = pl == planPast
+			if rec := r.Applied[l.SKU]; rec == st || !st.after(rec) {
+				past = rec != st
 				return ErrUnchanged
 			}
 			r.record(l.SKU, st)

@@ -99,6 +99,16 @@ func planStep(cur, s Step) (plan, error) {
 	return 0, fmt.Errorf("step %q after %q: %w", s, cur, ErrInvariant)
 }
 
+// after reports whether s comes later than prev in the chain of one
+// order's steps on one product. A reservation records a step only over an
+// earlier one: the step that its line's product shows applied, which may
+// follow a step applied and never recorded (a reserve recorded as none can
+// be unreserved from its mark, a commit never recorded released).
+func (s Step) after(prev Step) bool {
+	rank := map[Step]int{StepNone: 0, StepReserve: 1, StepCommit: 2, StepUnreserve: 3, StepRelease: 3}
+	return rank[s] > rank[prev]
+}
+
 // applyStep changes p's stock for step s of the order on quantity units,
 // from the line's last step cur, and marks the step. The result must keep
 // the stock invariant. ErrOutOfStock when a reserve finds too few units.
