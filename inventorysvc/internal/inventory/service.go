@@ -37,9 +37,9 @@ type Service struct {
 
 // Stats counts what the service did since it started.
 type Stats struct {
-	// ConflictsRetried counts the store's writes that lost an
-	// optimistic-concurrency race (a changed ETag, or an insert of a key
-	// that appeared), when the store counts them (ConflictCounter);
+	// ConflictsRetried counts the store's guarded writes that lost an
+	// optimistic-concurrency race (a changed ETag), when the store counts
+	// them (ConflictCounter);
 	// ConflictsExhausted counts operations that failed because their
 	// updates kept losing.
 	ConflictsRetried, ConflictsExhausted int64

@@ -63,11 +63,14 @@ func New(client daprstate.Client, name string, opts ...daprstate.Option) *Store 
 	return &Store{state: daprstate.New(c, name, opts...), counting: c}
 }
 
-// Conflicts counts the writes that lost an optimistic-concurrency race
-// (inventory.ConflictCounter).
+// Conflicts counts the guarded writes that lost an optimistic-concurrency
+// race (inventory.ConflictCounter); each was tried again from a fresh read
+// while the update had attempts left.
 func (s *Store) Conflicts() int64 { return s.counting.conflicts.Load() }
 
-// counting counts the writes that the store answers with a conflict.
+// counting counts the writes guarded by an ETag that the store answers
+// with a conflict (an insert that finds its key taken is an answer, not a
+// race to retry: ErrExists).
 type counting struct {
 	daprstate.Client
 	conflicts atomic.Int64
@@ -75,7 +78,7 @@ type counting struct {
 
 func (c *counting) SaveStateWithETag(ctx context.Context, store, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error {
 	err := c.Client.SaveStateWithETag(ctx, store, key, data, etag, meta, so...)
-	if daprstate.IsConflict(err) {
+	if etag != "" && daprstate.IsConflict(err) {
 		c.conflicts.Add(1)
 	}
 	return err
