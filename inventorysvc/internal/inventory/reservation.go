@@ -173,7 +173,7 @@ func SKUs(lines []Line) []string {
 // for one move exactly one makes it, and the other reads the record again
 // and carries on from where it stands.
 var next = map[Status][]Status{
-	StatusReserving:  {StatusReserved, StatusRejecting},
+	StatusReserving:  {StatusReserved, StatusRejecting, StatusRejected},
 	StatusRejecting:  {StatusRejected},
 	StatusReserved:   {StatusCommitting, StatusReleasing},
 	StatusCommitting: {StatusCommitted, StatusReleasing},
@@ -260,12 +260,22 @@ func (r *Reservation) record(sku string, s Step) {
 }
 
 // Reject moves a reservation being reserved to rejecting, with the lines
-// that could not be reserved: what it reserved is given back next.
+// that could not be reserved: what it reserved is given back next. When it
+// records no line reserved, it moves straight to rejected: there is
+// nothing to give back, but for a reserve that a concurrent delivery
+// applied and did not record, which that delivery gives back itself when
+// it finds the order rejected (see Service.settle).
 func (r Reservation) Reject(rejections []Rejection) (Reservation, error) {
 	if len(rejections) == 0 {
 		return r, fmt.Errorf("order %s: rejected without a reason: %w", r.OrderID, ErrInvariant)
 	}
-	r, err := r.To(StatusRejecting)
+	to := StatusRejected
+	for _, l := range r.Lines {
+		if r.Applied[l.SKU] == StepReserve {
+			to = StatusRejecting
+		}
+	}
+	r, err := r.To(to)
 	r.Rejections = rejections
 	return r, err
 }

@@ -61,7 +61,7 @@ func TestValidOrderID(t *testing.T) {
 func TestReservationTo(t *testing.T) {
 	all := []Status{StatusReserving, StatusReserved, StatusRejecting, StatusRejected, StatusCommitting, StatusCommitted, StatusReleasing, StatusReleased}
 	allowed := map[[2]Status]bool{
-		{StatusReserving, StatusReserved}: true, {StatusReserving, StatusRejecting}: true,
+		{StatusReserving, StatusReserved}: true, {StatusReserving, StatusRejecting}: true, {StatusReserving, StatusRejected}: true,
 		{StatusRejecting, StatusRejected}:  true,
 		{StatusReserved, StatusCommitting}: true, {StatusReserved, StatusReleasing}: true,
 		{StatusCommitting, StatusCommitted}: true, {StatusCommitting, StatusReleasing}: true,
@@ -103,8 +103,13 @@ func TestRejectAndAnswerCancelled(t *testing.T) {
 		t.Errorf("Reject(no reasons) = %v; want ErrInvariant", err)
 	}
 	got, err := r.Reject([]Rejection{{"B1", ReasonOutOfStock}})
+	if err != nil || got.Status != StatusRejected || got.Outcome != OutcomeRejected || len(got.Rejections) != 1 {
+		t.Errorf("Reject(nothing reserved) = %+v, %v; want rejected with one reason", got, err)
+	}
+	r.Applied = map[string]Step{"A1": StepReserve}
+	got, err = r.Reject([]Rejection{{"B1", ReasonOutOfStock}})
 	if err != nil || got.Status != StatusRejecting || got.Outcome != OutcomeNone || len(got.Rejections) != 1 {
-		t.Errorf("Reject() = %+v, %v; want rejecting with one reason, no outcome yet", got, err)
+		t.Errorf("Reject(A1 reserved) = %+v, %v; want rejecting with one reason, no outcome yet", got, err)
 	}
 	ts := Tombstone("o1")
 	if ts.Final() || ts.Status != StatusReleased {

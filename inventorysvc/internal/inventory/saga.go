@@ -243,7 +243,7 @@ func (s *Service) settle(ctx context.Context, r Reservation, sweep bool) (Reserv
 			rejections, last, err = s.reserveLines(ctx, r)
 			to = StatusReserved
 			if len(rejections) > 0 {
-				to = StatusRejecting
+				to = StatusRejecting // or rejected: Reject decides
 			}
 		case StatusRejecting:
 			_, err = s.eachLine(ctx, r, StepUnreserve)
@@ -333,6 +333,9 @@ func (s *Service) reserveLines(ctx context.Context, r Reservation) ([]Rejection,
 			continue
 		}
 		rest := r.Lines[i+1:]
+		if len(rest) == 0 {
+			return rejections, nil, nil
+		}
 		products, err := s.store.Products(ctx, SKUs(rest))
 		if err != nil {
 			return nil, nil, err
@@ -360,8 +363,15 @@ func (s *Service) reserveLines(ctx context.Context, r Reservation) ([]Rejection,
 // stored state is corrupt.
 // It returns the record as the last record of a step wrote it, if any did.
 func (s *Service) eachLine(ctx context.Context, r Reservation, step Step) (*Reservation, error) {
+	lines := r.Lines
+	if step == StepUnreserve {
+		var err error
+		if lines, err = s.reservedLines(ctx, r); err != nil {
+			return nil, err
+		}
+	}
 	var last *Reservation
-	for _, l := range r.Lines {
+	for _, l := range lines {
 		wrote, err := s.apply(ctx, r.OrderID, l, step)
 		if errors.Is(err, ErrNotFound) {
 			if step == StepUnreserve {
@@ -377,6 +387,29 @@ func (s *Service) eachLine(ctx context.Context, r Reservation, step Step) (*Rese
 		}
 	}
 	return last, nil
+}
+
+// reservedLines returns the lines of r that an unreserve has work on: the
+// product carries a mark of the order, or the reservation records a
+// reserve. It reads as apply reads (the products, then the reservation),
+// in two reads whatever the number of lines: a rejected order has most of
+// its lines never reserved.
+func (s *Service) reservedLines(ctx context.Context, r Reservation) ([]Line, error) {
+	products, err := s.store.Products(ctx, SKUs(r.Lines))
+	if err != nil {
+		return nil, err
+	}
+	if r, err = s.reservationOf(ctx, r.OrderID); err != nil {
+		return nil, err
+	}
+	var lines []Line
+	for _, l := range r.Lines {
+		p, ok := products[l.SKU]
+		if _, marked := p.Marks[r.OrderID]; ok && (marked || r.Applied[l.SKU] == StepReserve) {
+			lines = append(lines, l)
+		}
+	}
+	return lines, nil
 }
 
 // apply applies step st of the order to the product of line l at most once,
