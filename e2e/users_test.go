@@ -513,12 +513,16 @@ func checkOneAccountStored(t *testing.T, email, id string) {
 		t.Fatal(err)
 	}
 	defer client.Close()
+	client.WithAuthToken(sys.SidecarToken("usersvc"))
 	const store = "users-state"
 	var claim struct {
 		UserID string `json:"user_id"`
 	}
 	it, err := client.GetState(ctx, store, "email:"+url.PathEscape(email), nil)
-	if err != nil || json.Unmarshal(it.Value, &claim) != nil || claim.UserID != id {
+	if err != nil {
+		t.Fatalf("read the claim of %s: %v", email, err)
+	}
+	if json.Unmarshal(it.Value, &claim) != nil || claim.UserID != id {
 		t.Fatalf("claim of %s = %s, %v; want it to name %s", email, it.Value, err, id)
 	}
 	type account struct {
@@ -528,7 +532,10 @@ func checkOneAccountStored(t *testing.T, email, id string) {
 	}
 	var acc account
 	it, err = client.GetState(ctx, store, "user:"+id, nil)
-	if err != nil || json.Unmarshal(it.Value, &acc) != nil || acc.Email != email || acc.Void {
+	if err != nil {
+		t.Fatalf("read user:%s: %v", id, err)
+	}
+	if json.Unmarshal(it.Value, &acc) != nil || acc.Email != email || acc.Void {
 		t.Fatalf("user:%s = %s, %v; want the account of %s", id, it.Value, err, email)
 	}
 	if sys.Profile() != "redis" {
