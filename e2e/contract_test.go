@@ -3,6 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +15,7 @@ import (
 	dapr "github.com/dapr/go-sdk/client"
 
 	"shop/platform/daprstate"
+	"shop/platform/daprstate/daprstatetest"
 )
 
 // The store contract: what the services rely on from every profile's state
@@ -140,4 +145,41 @@ func TestStoreContract(t *testing.T) {
 			t.Errorf("%d wins, %d conflicts; want 1 and 19", wins.Load(), conflicts.Load())
 		}
 	})
+}
+
+// The store adapters' contract suites (TestContractSidecar in each
+// adapter's package) against this profile's real sidecars: each runs as a
+// test binary of its own module, told the sidecar's gRPC address and the
+// component (platform/daprstate/daprstatetest.Sidecar).
+func TestStoreAdapterContracts(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adapters := []struct{ pkg, svc, store string }{
+		{"shop/inventorysvc/internal/inventorystore", "inventorysvc", "inventory-state"},
+		{"shop/usersvc/internal/userstore", "usersvc", "users-state"},
+	}
+	for _, a := range adapters {
+		t.Run(a.pkg, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-v", "-run", "^TestContractSidecar$", a.pkg)
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(),
+				daprstatetest.EnvSidecar+"="+sys.SidecarGRPC(a.svc),
+				daprstatetest.EnvStore+"="+a.store,
+				// The Dapr client reads its sidecar's token from here.
+				"DAPR_API_TOKEN="+sys.SidecarToken(a.svc))
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("contract suite of %s on %s's sidecar (%s): %v\n%s", a.pkg, a.svc, sys.Profile(), err, out)
+			}
+			// A suite that skipped did not run against the sidecar.
+			if !strings.Contains(string(out), "--- PASS: TestContractSidecar") || strings.Contains(string(out), "--- SKIP") {
+				t.Fatalf("contract suite of %s did not run against the sidecar:\n%s", a.pkg, out)
+			}
+			t.Logf("%s on %s", a.pkg, sys.Profile())
+		})
+	}
 }

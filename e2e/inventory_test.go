@@ -361,6 +361,7 @@ const (
 	metricReserved  = `inventory_reservations_total{status="reserved"}`
 	metricRejected  = `inventory_reservations_total{status="rejected"}`
 	metricConflicts = "inventory_conflicts_retried_total"
+	metricExhausted = "inventory_conflicts_exhausted_total"
 	metricPublished = "inventory_outcomes_published_total"
 )
 
@@ -498,8 +499,9 @@ func TestConcurrentOrdersNeverOversell(t *testing.T) {
 	if p.Available != 0 || p.Reserved != stock || p.Sold != 0 || p.Available+p.Reserved+p.Sold != stock {
 		t.Errorf("%s = %+v; want 0 available, %d reserved: received %d == available + reserved + sold", sku, p, stock, stock)
 	}
-	t.Logf("%d order.created events decided in %v: %.0f reservations/s (publishing included); conflicts retried: %d",
-		orders, elapsed.Round(time.Millisecond), float64(orders)/elapsed.Seconds(), after[metricConflicts]-before[metricConflicts])
+	t.Logf("%d order.created events decided in %v: %.0f reservations/s (publishing included); conflicts retried: %d, operations that gave up on conflicts: %d",
+		orders, elapsed.Round(time.Millisecond), float64(orders)/elapsed.Seconds(), after[metricConflicts]-before[metricConflicts],
+		after[metricExhausted]-before[metricExhausted])
 }
 
 // TestConcurrentMultiLineOrdersAndRestocks: orders of two or three lines

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
@@ -8,14 +9,19 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	dapr "github.com/dapr/go-sdk/client"
 	"github.com/golang-jwt/jwt/v5"
 
 	"shop/e2e/harness"
@@ -488,8 +494,147 @@ func TestConcurrentRegistrationsOfOneEmail(t *testing.T) {
 		t.Fatalf("%d conflicts and winner %d; want exactly one 201 and %d 409s", conflicts, winner, n-1)
 	}
 	token := login(t, email, fmt.Sprintf("password of racer %d", winner))
-	if u := checkUserBody(t, "GET /users/me", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(token)}), http.StatusOK); u.Name != fmt.Sprintf("Racer %d", winner) {
+	u := checkUserBody(t, "GET /users/me", callUsers(t, harness.Request{Method: http.MethodGet, Path: "/users/me", Header: bearer(token)}), http.StatusOK)
+	if u.Name != fmt.Sprintf("Racer %d", winner) {
 		t.Errorf("the account is %+v; want racer %d's", u, winner)
+	}
+	checkOneAccountStored(t, email, u.ID)
+}
+
+// checkOneAccountStored reads usersvc's store through its sidecar: the
+// email's claim names the account, and the account is stored. On Redis,
+// where the keys can be listed, it also checks that no other record of
+// the email exists: no orphan account of a losing registration.
+func checkOneAccountStored(t *testing.T, email, id string) {
+	t.Helper()
+	ctx := context.Background()
+	client, err := dapr.NewClientWithAddressContext(ctx, sys.SidecarGRPC("usersvc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	client.WithAuthToken(sys.SidecarToken("usersvc"))
+	const store = "users-state"
+	var claim struct {
+		UserID string `json:"user_id"`
+	}
+	it, err := client.GetState(ctx, store, "email:"+url.PathEscape(email), nil)
+	if err != nil {
+		t.Fatalf("read the claim of %s: %v", email, err)
+	}
+	if json.Unmarshal(it.Value, &claim) != nil || claim.UserID != id {
+		t.Fatalf("claim of %s = %s, %v; want it to name %s", email, it.Value, err, id)
+	}
+	type account struct {
+		ID    string `json:"id"`
+		Email string `json:"email"`
+		Void  bool   `json:"void"`
+	}
+	var acc account
+	it, err = client.GetState(ctx, store, "user:"+id, nil)
+	if err != nil {
+		t.Fatalf("read user:%s: %v", id, err)
+	}
+	if json.Unmarshal(it.Value, &acc) != nil || acc.Email != email || acc.Void {
+		t.Fatalf("user:%s = %s, %v; want the account of %s", id, it.Value, err, email)
+	}
+	if sys.Profile() != "redis" {
+		return
+	}
+	prefix := sys.AppIDs["usersvc"] + "||"
+	keys, err := redisScan(prefix + "user:*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(keys))
+	for _, k := range keys {
+		names = append(names, strings.TrimPrefix(k, prefix))
+	}
+	items, err := client.GetBulkState(ctx, store, names, nil, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	of := 0
+	for _, it := range items {
+		var a account
+		if err := json.Unmarshal(it.Value, &a); err != nil {
+			t.Fatalf("%s = %s: %v", it.Key, it.Value, err)
+		}
+		if strings.EqualFold(a.Email, email) {
+			of++
+			if a.ID != id {
+				t.Errorf("%s = %s: a record of %s that its claim does not name", it.Key, it.Value, email)
+			}
+		}
+	}
+	if of != 1 {
+		t.Errorf("%d records of %s among %d accounts; want exactly 1", of, email, len(items))
+	}
+}
+
+// redisScan lists the keys of the profile's Redis that match pattern
+// (SCAN over RESP): the state API cannot list keys.
+func redisScan(pattern string) ([]string, error) {
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:6379", 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(conn)
+	line := func() (string, error) {
+		s, err := r.ReadString('\n')
+		return strings.TrimSuffix(s, "\r\n"), err
+	}
+	bulk := func() (string, error) {
+		h, err := line()
+		if err != nil || !strings.HasPrefix(h, "$") {
+			return "", fmt.Errorf("redis: bulk string expected, got %q: %v", h, err)
+		}
+		n, err := strconv.Atoi(h[1:])
+		if err != nil {
+			return "", err
+		}
+		b := make([]byte, n+2)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return "", err
+		}
+		return string(b[:n]), nil
+	}
+	var keys []string
+	for cursor := "0"; ; {
+		args := []string{"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}
+		req := fmt.Sprintf("*%d\r\n", len(args))
+		for _, a := range args {
+			req += fmt.Sprintf("$%d\r\n%s\r\n", len(a), a)
+		}
+		if _, err := conn.Write([]byte(req)); err != nil {
+			return nil, err
+		}
+		if h, err := line(); err != nil || h != "*2" {
+			return nil, fmt.Errorf("redis: SCAN answered %q: %v", h, err)
+		}
+		if cursor, err = bulk(); err != nil {
+			return nil, err
+		}
+		h, err := line()
+		if err != nil || !strings.HasPrefix(h, "*") {
+			return nil, fmt.Errorf("redis: SCAN keys %q: %v", h, err)
+		}
+		n, err := strconv.Atoi(h[1:])
+		if err != nil {
+			return nil, err
+		}
+		for range n {
+			k, err := bulk()
+			if err != nil {
+				return nil, err
+			}
+			keys = append(keys, k)
+		}
+		if cursor == "0" {
+			return keys, nil
+		}
 	}
 }
 

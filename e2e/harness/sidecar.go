@@ -64,9 +64,15 @@ func StartSidecar(ctx context.Context, opts Options, appID string, appPort int, 
 	if err := render(Resources{Dir: resources, Secrets: secrets, File: sys.profileFile}); err != nil {
 		return fail(fmt.Errorf("render resources: %w", err))
 	}
+	// A Configuration of its own: the apps' Configurations scope secrets
+	// and access control to the shop's apps, which this sidecar is not.
+	config := filepath.Join(sys.dir, "config.yaml")
+	if err := os.WriteFile(config, []byte("apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: sidecar\nspec:\n  metric:\n    enabled: false\n"), 0o644); err != nil {
+		return fail(err)
+	}
 	httpPort, grpcPort := freePort(), freePort()
 	if err := sys.launch(&process{name: appID + "-dapr", port: httpPort, grpcPort: grpcPort,
-		args: sys.daprdArgs(sc.AppID, httpPort, grpcPort, appPort, filepath.Join(sys.opts.Root, "components", "config", "app.yaml"), []string{resources})}); err != nil {
+		args: sys.daprdArgs(sc.AppID, httpPort, grpcPort, appPort, config, []string{resources})}); err != nil {
 		return fail(err)
 	}
 	sc.HTTP = fmt.Sprintf("http://127.0.0.1:%d", httpPort)

@@ -15,6 +15,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
 	ErrConflict = errors.New("concurrent update")
+	// ErrUnchanged, returned by the function given to a Store's update,
+	// tells the store to write nothing.
+	ErrUnchanged = errors.New("unchanged")
 	// ErrInvariant is a write refused because the stock would not add up:
 	// a bug, never a client's mistake.
 	ErrInvariant = errors.New("stock invariant violated")
@@ -30,12 +33,11 @@ type Product struct {
 	Reserved   int64  `json:"reserved"`
 	Sold       int64  `json:"sold"`
 	Received   int64  `json:"received"`
-	// Log holds the newest "<order id>:<step>" entries of the order steps
-	// applied to the product (see Step): each is applied at most once.
-	Log []string `json:"log,omitempty"`
-	// Version is the store's concurrency token (its ETag) of the product
-	// as it was read; writes are guarded by it. It is not stored.
-	Version string `json:"-"`
+	// Marks holds, by order id, the steps applied to the product that the
+	// order's reservation may not record yet (see Step): at most one per
+	// order in flight, so its size follows the orders in flight, not the
+	// orders ever placed.
+	Marks map[string]Mark `json:"marks,omitempty"`
 }
 
 // CheckInvariant returns an error when the stock counters do not add up.
@@ -66,12 +68,17 @@ type Page struct {
 // Every write is a single-key write: none relies on a multi-key
 // transaction, which not every state store applies all or nothing (see
 // inventorystore). Implementations report ErrNotFound, ErrExists and
-// ErrConflict. Writes are guarded by the Version each value was read with
-// (first-write concurrency), so that a write based on a stale read fails
-// with ErrConflict instead of losing an update; a value without a Version
-// is inserted only if absent.
+// ErrConflict.
+//
+// The updates are optimistic-concurrency loops: the store reads the value,
+// calls fn, and writes what fn left guarded by what it read (first-write
+// when the value is new), reading and calling fn again when a concurrent
+// writer got there first, a bounded number of times (then ErrConflict).
+// fn may therefore run more than once; when it returns ErrUnchanged
+// nothing is written and the update returns the value as read; any other
+// error ends the update with it.
 type Store interface {
-	// Product reads one product, with its version.
+	// Product reads one product.
 	Product(ctx context.Context, sku string) (Product, error)
 	// Products reads the products with the given SKUs; those that do not
 	// exist are not in the map.
@@ -81,17 +88,31 @@ type Store interface {
 	List(ctx context.Context, after string, limit int) (Page, error)
 	// InsertProduct stores a new product; ErrExists when the SKU is taken.
 	InsertProduct(ctx context.Context, p Product) error
-	// SaveProduct writes an existing product guarded by its version.
-	SaveProduct(ctx context.Context, p Product) error
+	// UpdateProduct updates an existing product with fn; ErrNotFound when
+	// there is none. A product whose stock would not add up is not
+	// written (ErrInvariant).
+	UpdateProduct(ctx context.Context, sku string, fn func(p *Product) error) (Product, error)
 	// AddToCatalog adds SKUs to the catalog index (a set: adding one that
-	// is listed changes nothing); ErrConflict when the index changed
-	// since it was read, and the caller tries again.
+	// is listed changes nothing).
 	AddToCatalog(ctx context.Context, skus ...string) error
-	// Reservation reads an order's reservation, with its version.
+	// Reservation reads an order's reservation.
 	Reservation(ctx context.Context, orderID string) (Reservation, error)
-	// SaveReservation writes r guarded by its version, or inserts it
-	// only if absent when it has none.
-	SaveReservation(ctx context.Context, r Reservation) error
+	// InsertReservation stores a new reservation; ErrExists when the
+	// order has one.
+	InsertReservation(ctx context.Context, r Reservation) error
+	// Reservations reads the reservations of the given orders; those that
+	// do not exist are not in the map.
+	Reservations(ctx context.Context, orderIDs []string) (map[string]Reservation, error)
+	// UpdateReservation updates an order's reservation with fn, which is
+	// told whether there is one (found false: r is the zero value, and
+	// what fn leaves in it is inserted if the key is still absent).
+	UpdateReservation(ctx context.Context, orderID string, fn func(r *Reservation, found bool) error) (Reservation, error)
+}
+
+// ConflictCounter is what a Store may also tell: how many of its writes
+// lost an optimistic-concurrency race (most were then tried again).
+type ConflictCounter interface {
+	Conflicts() int64
 }
 
 // DemoCatalog is the catalog a new installation starts with.
@@ -131,7 +152,7 @@ func SeedDemo(ctx context.Context, s *Service) (seeded bool, err error) {
 		}
 		skus = append(skus, p.SKU)
 	}
-	if err := s.retry(ctx, "list demo catalog", func() error { return s.store.AddToCatalog(ctx, skus...) }); err != nil {
+	if err := s.store.AddToCatalog(ctx, skus...); err != nil {
 		return seeded, fmt.Errorf("seed demo catalog: %w", err)
 	}
 	return seeded, nil

@@ -92,7 +92,8 @@ type Rejection struct {
 // stock it holds, and the answer given to its order.created. There is one
 // per order id, which makes every order event idempotent. It is the
 // order's decision: a state machine whose every move (To) is one guarded
-// write, while each product carries the order's steps in its Log.
+// write, and the record of the last step applied to each of its products
+// (Applied; see Step).
 type Reservation struct {
 	OrderID    string      `json:"order_id"`
 	Status     Status      `json:"status"`
@@ -102,9 +103,9 @@ type Reservation struct {
 	// From is the status a releasing or released reservation was
 	// cancelled in: reserved, committing or committed.
 	From Status `json:"from,omitempty"`
-	// Version is the store's concurrency token of the reservation as it
-	// was read, "" for one not stored yet (written as insert-if-absent).
-	Version string `json:"-"`
+	// Applied is, by SKU, the last step of the order recorded as applied
+	// to the product; a line that is not in it has none.
+	Applied map[string]Step `json:"applied,omitempty"`
 }
 
 // Limits of an order event.
@@ -168,11 +169,11 @@ func SKUs(lines []Line) []string {
 }
 
 // next lists the moves of a reservation: each is one single-key write of
-// its record guarded by the version read, so that of two deliveries racing
+// its record guarded by the ETag read, so that of two deliveries racing
 // for one move exactly one makes it, and the other reads the record again
 // and carries on from where it stands.
 var next = map[Status][]Status{
-	StatusReserving:  {StatusReserved, StatusRejecting},
+	StatusReserving:  {StatusReserved, StatusRejecting, StatusRejected},
 	StatusRejecting:  {StatusRejected},
 	StatusReserved:   {StatusCommitting, StatusReleasing},
 	StatusCommitting: {StatusCommitted, StatusReleasing},
@@ -203,6 +204,9 @@ func (r Reservation) To(status Status) (Reservation, error) {
 	if !slices.Contains(next[r.Status], status) {
 		return r, fmt.Errorf("order %s: reservation cannot move from %q to %q: %w", r.OrderID, r.Status, status, ErrInvariant)
 	}
+	if err := r.linesReady(status); err != nil {
+		return r, err
+	}
 	switch status {
 	case StatusReserved:
 		r.Outcome = OutcomeReserved
@@ -215,13 +219,63 @@ func (r Reservation) To(status Status) (Reservation, error) {
 	return r, nil
 }
 
+// linesReady checks that the lines' recorded steps allow the move to
+// status: every line reserved before reserved, committed before committed,
+// released before released, and none left reserved before rejected. A
+// move is made only after its step was recorded on every line, so a
+// failure here is a bug.
+func (r Reservation) linesReady(status Status) error {
+	var want Step
+	switch status {
+	case StatusReserved:
+		want = StepReserve
+	case StatusCommitted:
+		want = StepCommit
+	case StatusReleased:
+		want = StepRelease
+	case StatusRejected:
+		for _, l := range r.Lines {
+			if r.Applied[l.SKU] == StepReserve {
+				return fmt.Errorf("order %s: rejected with %s still reserved: %w", r.OrderID, l.SKU, ErrInvariant)
+			}
+		}
+		return nil
+	default:
+		return nil
+	}
+	for _, l := range r.Lines {
+		if got := r.Applied[l.SKU]; got != want {
+			return fmt.Errorf("order %s: %s with %s at step %q: %w", r.OrderID, status, l.SKU, got, ErrInvariant)
+		}
+	}
+	return nil
+}
+
+// record records step s as the last one applied to sku's product.
+func (r *Reservation) record(sku string, s Step) {
+	if r.Applied == nil {
+		r.Applied = map[string]Step{}
+	}
+	r.Applied[sku] = s
+}
+
 // Reject moves a reservation being reserved to rejecting, with the lines
-// that could not be reserved: what it reserved is given back next.
+// that could not be reserved: what it reserved is given back next. When it
+// records no line reserved, it moves straight to rejected: there is
+// nothing to give back, but for a reserve that a concurrent delivery
+// applied and did not record, which that delivery gives back itself when
+// it finds the order rejected (see Service.settle).
 func (r Reservation) Reject(rejections []Rejection) (Reservation, error) {
 	if len(rejections) == 0 {
 		return r, fmt.Errorf("order %s: rejected without a reason: %w", r.OrderID, ErrInvariant)
 	}
-	r, err := r.To(StatusRejecting)
+	to := StatusRejected
+	for _, l := range r.Lines {
+		if r.Applied[l.SKU] == StepReserve {
+			to = StatusRejecting
+		}
+	}
+	r, err := r.To(to)
 	r.Rejections = rejections
 	return r, err
 }

@@ -2,15 +2,15 @@ package inventory
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func stock(sku string, available, reserved, sold int64) Product {
 	return Product{SKU: sku, Name: sku, PriceCents: 100, Available: available, Reserved: reserved, Sold: sold,
-		Received: available + reserved + sold, Version: "v-" + sku}
+		Received: available + reserved + sold}
 }
 
 func TestMergeLines(t *testing.T) {
@@ -61,7 +61,7 @@ func TestValidOrderID(t *testing.T) {
 func TestReservationTo(t *testing.T) {
 	all := []Status{StatusReserving, StatusReserved, StatusRejecting, StatusRejected, StatusCommitting, StatusCommitted, StatusReleasing, StatusReleased}
 	allowed := map[[2]Status]bool{
-		{StatusReserving, StatusReserved}: true, {StatusReserving, StatusRejecting}: true,
+		{StatusReserving, StatusReserved}: true, {StatusReserving, StatusRejecting}: true, {StatusReserving, StatusRejected}: true,
 		{StatusRejecting, StatusRejected}:  true,
 		{StatusReserved, StatusCommitting}: true, {StatusReserved, StatusReleasing}: true,
 		{StatusCommitting, StatusCommitted}: true, {StatusCommitting, StatusReleasing}: true,
@@ -70,7 +70,11 @@ func TestReservationTo(t *testing.T) {
 	}
 	for _, from := range all {
 		for _, to := range all {
-			r := Reservation{OrderID: "o1", Status: from, Lines: []Line{{"A1", 1}}, Version: "7"}
+			r := Reservation{OrderID: "o1", Status: from, Lines: []Line{{"A1", 1}}}
+			// The move's step is recorded on every line.
+			if step, ok := map[Status]Step{StatusReserved: StepReserve, StatusCommitted: StepCommit, StatusReleased: StepRelease}[to]; ok {
+				r.Applied = map[string]Step{"A1": step}
+			}
 			got, err := r.To(to)
 			if ok := allowed[[2]Status{from, to}]; (err == nil) != ok || (err != nil && !errors.Is(err, ErrInvariant)) {
 				t.Errorf("Reservation{%s}.To(%s) error = %v; want allowed=%v", from, to, err, ok)
@@ -79,8 +83,8 @@ func TestReservationTo(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			if got.Status != to || got.Version != "7" || !reflect.DeepEqual(got.Lines, r.Lines) {
-				t.Errorf("Reservation{%s}.To(%s) = %+v; want status %s, same lines and version", from, to, got, to)
+			if got.Status != to || !reflect.DeepEqual(got.Lines, r.Lines) || !reflect.DeepEqual(got.Applied, r.Applied) {
+				t.Errorf("Reservation{%s}.To(%s) = %+v; want status %s, same lines and steps", from, to, got, to)
 			}
 			wantOutcome := map[Status]Outcome{StatusReserved: OutcomeReserved, StatusRejected: OutcomeRejected}[to]
 			if got.Outcome != wantOutcome {
@@ -99,8 +103,13 @@ func TestRejectAndAnswerCancelled(t *testing.T) {
 		t.Errorf("Reject(no reasons) = %v; want ErrInvariant", err)
 	}
 	got, err := r.Reject([]Rejection{{"B1", ReasonOutOfStock}})
+	if err != nil || got.Status != StatusRejected || got.Outcome != OutcomeRejected || len(got.Rejections) != 1 {
+		t.Errorf("Reject(nothing reserved) = %+v, %v; want rejected with one reason", got, err)
+	}
+	r.Applied = map[string]Step{"A1": StepReserve}
+	got, err = r.Reject([]Rejection{{"B1", ReasonOutOfStock}})
 	if err != nil || got.Status != StatusRejecting || got.Outcome != OutcomeNone || len(got.Rejections) != 1 {
-		t.Errorf("Reject() = %+v, %v; want rejecting with one reason, no outcome yet", got, err)
+		t.Errorf("Reject(A1 reserved) = %+v, %v; want rejecting with one reason, no outcome yet", got, err)
 	}
 	ts := Tombstone("o1")
 	if ts.Final() || ts.Status != StatusReleased {
@@ -116,77 +125,110 @@ func TestRejectAndAnswerCancelled(t *testing.T) {
 	}
 }
 
-func TestProductSteps(t *testing.T) {
-	withLog := func(p Product, entries ...string) Product { p.Log = entries; return p }
+// A move is made only once its step is recorded on every line.
+func TestReservationToNeedsItsLinesRecorded(t *testing.T) {
+	lines := []Line{{"A1", 1}, {"B1", 2}}
 	tests := []struct {
-		name    string
-		p       Product
-		step    func(p *Product) (bool, error)
-		changed bool
-		err     error
-		want    Product
+		from, to Status
+		applied  map[string]Step
 	}{
-		{"reserve", stock("A1", 5, 0, 0), func(p *Product) (bool, error) { return p.Reserve("o1", 2) }, true, nil,
-			withLog(stock("A1", 3, 2, 0), "o1:reserve")},
-		{"reserve all", stock("A1", 2, 0, 0), func(p *Product) (bool, error) { return p.Reserve("o1", 2) }, true, nil,
-			withLog(stock("A1", 0, 2, 0), "o1:reserve")},
-		{"reserve short", stock("A1", 1, 4, 0), func(p *Product) (bool, error) { return p.Reserve("o1", 2) }, false, ErrOutOfStock,
-			stock("A1", 1, 4, 0)},
-		{"reserve again", withLog(stock("A1", 3, 2, 0), "o1:reserve"), func(p *Product) (bool, error) { return p.Reserve("o1", 2) }, false, nil,
-			withLog(stock("A1", 3, 2, 0), "o1:reserve")},
-		{"unreserve", withLog(stock("A1", 3, 2, 0), "o1:reserve"), func(p *Product) (bool, error) { return p.Unreserve("o1", 2) }, true, nil,
-			withLog(stock("A1", 5, 0, 0), "o1:reserve", "o1:unreserve")},
-		{"unreserve what was never reserved", stock("A1", 3, 2, 0), func(p *Product) (bool, error) { return p.Unreserve("o1", 2) }, false, nil,
-			stock("A1", 3, 2, 0)},
-		{"unreserve twice", withLog(stock("A1", 5, 0, 0), "o1:reserve", "o1:unreserve"), func(p *Product) (bool, error) { return p.Unreserve("o1", 2) }, false, nil,
-			withLog(stock("A1", 5, 0, 0), "o1:reserve", "o1:unreserve")},
-		{"commit", withLog(stock("A1", 3, 2, 0), "o1:reserve"), func(p *Product) (bool, error) { return p.Commit("o1", 2) }, true, nil,
-			withLog(stock("A1", 3, 0, 2), "o1:reserve", "o1:commit")},
-		{"commit twice", withLog(stock("A1", 3, 0, 2), "o1:commit"), func(p *Product) (bool, error) { return p.Commit("o1", 2) }, false, nil,
-			withLog(stock("A1", 3, 0, 2), "o1:commit")},
-		{"commit after release", withLog(stock("A1", 5, 0, 0), "o1:release"), func(p *Product) (bool, error) { return p.Commit("o1", 2) }, false, nil,
-			withLog(stock("A1", 5, 0, 0), "o1:release")},
-		{"release reserved", withLog(stock("A1", 3, 2, 0), "o1:reserve"), func(p *Product) (bool, error) { return p.Release("o1", 2, StatusReserved) }, true, nil,
-			withLog(stock("A1", 5, 0, 0), "o1:reserve", "o1:release")},
-		{"release sold", withLog(stock("A1", 3, 0, 2), "o1:commit"), func(p *Product) (bool, error) { return p.Release("o1", 2, StatusCommitted) }, true, nil,
-			withLog(stock("A1", 5, 0, 0), "o1:commit", "o1:release")},
-		{"release while committing, committed", withLog(stock("A1", 3, 0, 2), "o1:commit"), func(p *Product) (bool, error) { return p.Release("o1", 2, StatusCommitting) }, true, nil,
-			withLog(stock("A1", 5, 0, 0), "o1:commit", "o1:release")},
-		{"release while committing, not committed", withLog(stock("A1", 3, 2, 0), "o1:reserve"), func(p *Product) (bool, error) { return p.Release("o1", 2, StatusCommitting) }, true, nil,
-			withLog(stock("A1", 5, 0, 0), "o1:reserve", "o1:release")},
-		{"release twice", withLog(stock("A1", 5, 0, 0), "o1:release"), func(p *Product) (bool, error) { return p.Release("o1", 2, StatusReserved) }, false, nil,
-			withLog(stock("A1", 5, 0, 0), "o1:release")},
-		{"release corrupt: less sold than held", stock("A1", 3, 0, 1), func(p *Product) (bool, error) { return p.Release("o1", 2, StatusCommitted) }, true, ErrInvariant,
-			Product{}},
-		{"release from nowhere", stock("A1", 3, 2, 0), func(p *Product) (bool, error) { return p.Release("o1", 2, StatusRejected) }, false, ErrInvariant,
-			Product{}},
-		{"other order's steps do not count", withLog(stock("A1", 3, 2, 0), "o2:reserve"), func(p *Product) (bool, error) { return p.Reserve("o1", 1) }, true, nil,
-			withLog(stock("A1", 2, 3, 0), "o2:reserve", "o1:reserve")},
+		{StatusReserving, StatusReserved, map[string]Step{"A1": StepReserve}},
+		{StatusCommitting, StatusCommitted, map[string]Step{"A1": StepCommit, "B1": StepReserve}},
+		{StatusReleasing, StatusReleased, map[string]Step{"A1": StepRelease, "B1": StepCommit}},
+		{StatusRejecting, StatusRejected, map[string]Step{"A1": StepUnreserve, "B1": StepReserve}},
 	}
 	for _, tt := range tests {
-		p := tt.p
-		changed, err := tt.step(&p)
-		if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
-			t.Errorf("%s: error = %v; want %v", tt.name, err, tt.err)
-			continue
+		r := Reservation{OrderID: "o1", Status: tt.from, Lines: lines, Applied: tt.applied}
+		if _, err := r.To(tt.to); !errors.Is(err, ErrInvariant) {
+			t.Errorf("Reservation{%s, %v}.To(%s) = %v; want ErrInvariant", tt.from, tt.applied, tt.to, err)
 		}
-		if err != nil {
-			continue
-		}
-		if changed != tt.changed || !reflect.DeepEqual(p, tt.want) {
-			t.Errorf("%s: = %v %+v; want %v %+v", tt.name, changed, p, tt.changed, tt.want)
+	}
+	r := Reservation{OrderID: "o1", Status: StatusRejecting, Lines: lines, Applied: map[string]Step{"A1": StepUnreserve}}
+	if _, err := r.To(StatusRejected); err != nil {
+		t.Errorf("rejected with a line never reserved and one given back: %v", err)
+	}
+}
+
+func TestPlanStep(t *testing.T) {
+	all := []Step{StepNone, StepReserve, StepCommit, StepUnreserve, StepRelease}
+	want := map[[2]Step]plan{
+		{StepNone, StepReserve}: planApply, {StepNone, StepUnreserve}: planPast,
+		{StepReserve, StepReserve}: planDone, {StepReserve, StepCommit}: planApply, {StepReserve, StepUnreserve}: planApply, {StepReserve, StepRelease}: planApply,
+		{StepCommit, StepReserve}: planPast, {StepCommit, StepCommit}: planDone, {StepCommit, StepRelease}: planApply,
+		{StepUnreserve, StepReserve}: planPast, {StepUnreserve, StepCommit}: planPast, {StepUnreserve, StepUnreserve}: planDone, {StepUnreserve, StepRelease}: planPast,
+		{StepRelease, StepReserve}: planPast, {StepRelease, StepCommit}: planPast, {StepRelease, StepUnreserve}: planPast, {StepRelease, StepRelease}: planDone,
+	}
+	for _, cur := range all {
+		for _, s := range all[1:] {
+			got, err := planStep(cur, s)
+			w, ok := want[[2]Step{cur, s}]
+			if !ok {
+				if !errors.Is(err, ErrInvariant) {
+					t.Errorf("planStep(%q, %q) = %v, %v; want ErrInvariant", cur, s, got, err)
+				}
+				continue
+			}
+			if err != nil || got != w {
+				t.Errorf("planStep(%q, %q) = %v, %v; want %v", cur, s, got, err, w)
+			}
 		}
 	}
 }
 
-func TestProductLogIsBounded(t *testing.T) {
-	p := stock("A1", MaxLog+10, 0, 0)
-	for i := range MaxLog + 10 {
-		if _, err := p.Reserve(fmt.Sprintf("o%d", i), 1); err != nil {
-			t.Fatal(err)
+func TestApplyStep(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	marked := func(p Product, order string, s Step) Product {
+		p.Marks = map[string]Mark{order: {Step: s, At: at}}
+		return p
+	}
+	tests := []struct {
+		name   string
+		p      Product
+		cur, s Step
+		err    error
+		want   Product
+	}{
+		{"reserve", stock("A1", 5, 0, 0), StepNone, StepReserve, nil, marked(stock("A1", 3, 2, 0), "o1", StepReserve)},
+		{"reserve all", stock("A1", 2, 0, 0), StepNone, StepReserve, nil, marked(stock("A1", 0, 2, 0), "o1", StepReserve)},
+		{"reserve short", stock("A1", 1, 4, 0), StepNone, StepReserve, ErrOutOfStock, Product{}},
+		{"unreserve", stock("A1", 3, 2, 0), StepReserve, StepUnreserve, nil, marked(stock("A1", 5, 0, 0), "o1", StepUnreserve)},
+		{"commit", stock("A1", 3, 2, 0), StepReserve, StepCommit, nil, marked(stock("A1", 3, 0, 2), "o1", StepCommit)},
+		{"release reserved", stock("A1", 3, 2, 0), StepReserve, StepRelease, nil, marked(stock("A1", 5, 0, 0), "o1", StepRelease)},
+		{"release sold", stock("A1", 3, 0, 2), StepCommit, StepRelease, nil, marked(stock("A1", 5, 0, 0), "o1", StepRelease)},
+		{"a mark replaces the order's last one", marked(stock("A1", 3, 2, 0), "o1", StepReserve), StepReserve, StepCommit, nil,
+			marked(stock("A1", 3, 0, 2), "o1", StepCommit)},
+		{"release corrupt: less sold than held", stock("A1", 3, 0, 1), StepCommit, StepRelease, ErrInvariant, Product{}},
+		{"commit what was never reserved", stock("A1", 3, 2, 0), StepNone, StepCommit, ErrInvariant, Product{}},
+	}
+	for _, tt := range tests {
+		p := tt.p
+		err := p.applyStep("o1", tt.cur, tt.s, 2, at)
+		if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+			t.Errorf("%s: error = %v; want %v", tt.name, err, tt.err)
+			continue
+		}
+		if err == nil && !reflect.DeepEqual(p, tt.want) {
+			t.Errorf("%s: = %+v; want %+v", tt.name, p, tt.want)
 		}
 	}
-	if len(p.Log) != MaxLog || p.Log[0] != "o10:reserve" || p.Log[MaxLog-1] != fmt.Sprintf("o%d:reserve", MaxLog+9) {
-		t.Errorf("log has %d entries from %s; want the newest %d", len(p.Log), p.Log[0], MaxLog)
+}
+
+func TestStepOfAndUnmark(t *testing.T) {
+	p := stock("A1", 3, 2, 0)
+	if got := p.StepOf("o1", StepReserve); got != StepReserve {
+		t.Errorf("StepOf(no mark, recorded reserve) = %q; want reserve", got)
+	}
+	p.Marks = map[string]Mark{"o1": {Step: StepCommit}, "o2": {Step: StepReserve}}
+	if got := p.StepOf("o1", StepReserve); got != StepCommit {
+		t.Errorf("StepOf(marked commit, recorded reserve) = %q; want the mark", got)
+	}
+	if p.unmark("o1", StepReserve) {
+		t.Error("unmark(o1, reserve) removed a commit mark")
+	}
+	if !p.unmark("o1", StepCommit) || p.unmark("o1", StepCommit) {
+		t.Error("unmark(o1, commit) did not remove the mark exactly once")
+	}
+	if !p.unmark("o2", StepReserve) || p.Marks != nil {
+		t.Errorf("marks after removing every one = %v; want none", p.Marks)
 	}
 }

@@ -4,25 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	"shop/inventorysvc/internal/inventory"
 	"shop/inventorysvc/internal/inventory/inventorytest"
+	"shop/platform/daprstate"
 )
 
 func product(sku string, available int64) inventory.Product {
 	return inventory.Product{SKU: sku, Name: "Thing " + sku, PriceCents: 100, Available: available, Received: available}
 }
 
-func noSleep(context.Context, time.Duration) error { return nil }
-
 func newService(store *inventorytest.Store, pub *inventorytest.Publisher, opts ...inventory.Option) *inventory.Service {
-	return inventory.NewService(store, pub, append([]inventory.Option{inventory.WithSleep(noSleep)}, opts...)...)
+	return inventory.NewService(store, pub, opts...)
 }
 
 func checkStock(t *testing.T, store *inventorytest.Store, sku string, available, reserved, sold int64) {
@@ -197,7 +194,7 @@ func TestPublishFailureIsRetriedByRedelivery(t *testing.T) {
 
 func TestStoreFailureIsTransient(t *testing.T) {
 	store := inventorytest.NewStore(product("A1", 5))
-	store.Err = errors.New("sidecar unavailable")
+	store.Fake.FailWrite = func(string) error { return errors.New("sidecar unavailable") }
 	svc := newService(store, &inventorytest.Publisher{})
 	err := svc.OrderCreated(context.Background(), "o1", []inventory.Line{{SKU: "A1", Quantity: 1}})
 	if err == nil || errors.Is(err, inventory.ErrMalformed) || errors.Is(err, inventory.ErrNotApplicable) || errors.Is(err, inventory.ErrInvariant) {
@@ -211,12 +208,11 @@ func TestConflictsAreRetried(t *testing.T) {
 	pub := &inventorytest.Publisher{}
 	svc := newService(store, pub)
 	races := 3
-	store.BeforeWrite = func(key string) error {
+	store.Fake.BeforeWrite = func(key string) {
 		if key == "product:A1" && races > 0 {
 			races--
 			store.Bump("A1") // a concurrent writer changes A1 between read and write
 		}
-		return nil
 	}
 	if err := svc.OrderCreated(ctx, "o1", []inventory.Line{{SKU: "A1", Quantity: 2}}); err != nil {
 		t.Fatal(err)
@@ -229,15 +225,14 @@ func TestConflictsAreRetried(t *testing.T) {
 
 func TestConflictsAreBounded(t *testing.T) {
 	ctx := context.Background()
-	store := inventorytest.NewStore(product("A1", 5))
-	svc := newService(store, &inventorytest.Publisher{}, inventory.WithAttempts(7))
+	store := inventorytest.NewStoreWith([]daprstate.Option{daprstate.WithAttempts(7)}, product("A1", 5))
+	svc := newService(store, &inventorytest.Publisher{})
 	tries := 0
-	store.BeforeWrite = func(key string) error {
+	store.Fake.BeforeWrite = func(key string) {
 		if key == "product:A1" {
 			tries++
 			store.Bump("A1")
 		}
-		return nil
 	}
 	err := svc.OrderCreated(ctx, "o1", []inventory.Line{{SKU: "A1", Quantity: 2}})
 	if !errors.Is(err, inventory.ErrConflict) {
@@ -246,16 +241,20 @@ func TestConflictsAreBounded(t *testing.T) {
 	if tries != 7 {
 		t.Errorf("tried %d times; want 7", tries)
 	}
-	if st := svc.Stats(); st.ConflictsRetried != 6 || st.ConflictsExhausted != 1 {
-		t.Errorf("Stats() = %+v; want 6 retried, 1 exhausted", st)
+	if st := svc.Stats(); st.ConflictsRetried != 7 || st.ConflictsExhausted != 1 {
+		t.Errorf("Stats() = %+v; want 7 lost races, 1 operation exhausted", st)
 	}
 	checkStock(t, store, "A1", 5, 0, 0)
 }
 
 func TestRetryStopsWithContext(t *testing.T) {
 	store := inventorytest.NewStore(product("A1", 5))
-	store.BeforeWrite = func(string) error { store.Bump("A1"); return nil }
-	svc := inventory.NewService(store, &inventorytest.Publisher{}) // real back-off
+	store.Fake.BeforeWrite = func(key string) {
+		if key == "product:A1" {
+			store.Bump("A1")
+		}
+	}
+	svc := inventory.NewService(store, &inventorytest.Publisher{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	err := svc.OrderCreated(ctx, "o1", []inventory.Line{{SKU: "A1", Quantity: 2}})
@@ -272,14 +271,7 @@ func TestConcurrentWritersNeverOversell(t *testing.T) {
 	skus := []string{"A1", "B1", "C1"}
 	store := inventorytest.NewStore(product("A1", 20), product("B1", 10), product("C1", 5))
 	pub := &inventorytest.Publisher{}
-	// The back-off between conflicting rounds only yields, to shuffle the
-	// writers' interleaving without waiting.
-	svc := inventory.NewService(store, pub, inventory.WithSleep(func(context.Context, time.Duration) error {
-		for range rand.IntN(4) {
-			runtime.Gosched()
-		}
-		return nil
-	}))
+	svc := inventory.NewService(store, pub)
 
 	const orders = 120
 	var wg sync.WaitGroup

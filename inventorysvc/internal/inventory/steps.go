@@ -3,21 +3,32 @@ package inventory
 import (
 	"errors"
 	"fmt"
-	"slices"
+	"time"
 )
 
-// Step is one change an order makes to the stock of one product. A product
-// remembers the steps applied to it in its Log, so that each is applied at
-// most once however often, and by however many deliveries, it is tried:
-// that is what lets an order span products without a multi-key
-// transaction (see inventorystore).
+// Step is one change an order makes to the stock of one product. The steps
+// of one order on one product follow a chain:
+//
+//	none -> reserve -> commit | unreserve | release
+//	        commit  -> release
+//
+// Which step an order last applied to a product is known from two keys:
+// the order's reservation records it per line (Reservation.Applied), and
+// the product marks the steps it applied that the reservation does not
+// record yet (Product.Marks). A mark is set in the same write as the
+// step's stock change, the reservation records the step next, and the mark
+// is removed last. So the product holds only the steps in flight, and a
+// step is never applied twice however late a delivery comes (see
+// Service.apply for why each crash point and each race is safe).
 type Step string
 
 // Steps of an order on one of its products.
 const (
+	// StepNone: the order changed nothing on the product yet.
+	StepNone Step = ""
 	// StepReserve: available -> reserved.
 	StepReserve Step = "reserve"
-	// StepUnreserve undoes a reserve of a rejected order: reserved -> available.
+	// StepUnreserve gives back a rejected order's units: reserved -> available.
 	StepUnreserve Step = "unreserve"
 	// StepCommit: reserved -> sold.
 	StepCommit Step = "commit"
@@ -26,96 +37,138 @@ const (
 	StepRelease Step = "release"
 )
 
-// MaxLog bounds a product's Log: the newest entries are kept. An order's
-// steps on a product follow each other within seconds, so 200 entries
-// outlive them by far; an entry that fell off only matters to a delivery
-// that stalled for longer than 200 other orders took.
-const MaxLog = 200
+// Mark is a step an order applied to a product that its reservation may
+// not record yet, and when it was applied.
+type Mark struct {
+	Step Step      `json:"step"`
+	At   time.Time `json:"at"`
+}
 
 // ErrOutOfStock is a reserve of more units than are available.
 var ErrOutOfStock = errors.New("not enough available")
 
-func logEntry(orderID string, s Step) string { return orderID + ":" + string(s) }
-
-// Applied reports whether the order's step is in the product's log.
-func (p Product) Applied(orderID string, s Step) bool {
-	return slices.Contains(p.Log, logEntry(orderID, s))
+// StepOf returns the last step of the order applied to p, given the step
+// the order's reservation records for p. A mark is never behind what the
+// reservation records (it is set before the record and removed only once
+// the record holds it), so a mark, when there is one, is the last step.
+func (p Product) StepOf(orderID string, recorded Step) Step {
+	if m, ok := p.Marks[orderID]; ok {
+		return m.Step
+	}
+	return recorded
 }
 
-// record appends the step to the log, keeping the newest MaxLog entries,
-// and checks the invariant of the result.
-func (p *Product) record(orderID string, s Step) error {
-	p.Log = append(p.Log, logEntry(orderID, s))
-	if n := len(p.Log); n > MaxLog {
-		p.Log = slices.Clone(p.Log[n-MaxLog:])
+// plan is what applying a step to a line takes, given the line's last step.
+type plan int
+
+const (
+	planApply plan = iota // change the stock
+	planDone              // the step is the line's last one: applied before
+	planPast              // the line is past the step, or the step has nothing to do
+)
+
+// planStep decides step s on a line whose last step is cur. A step the
+// chain does not allow from cur is ErrInvariant: the saga never asks it.
+func planStep(cur, s Step) (plan, error) {
+	if cur == s {
+		return planDone, nil
 	}
+	switch cur {
+	case StepNone:
+		switch s {
+		case StepReserve:
+			return planApply, nil
+		case StepUnreserve:
+			return planPast, nil // nothing was reserved: nothing to give back
+		}
+	case StepReserve:
+		switch s {
+		case StepCommit, StepUnreserve, StepRelease:
+			return planApply, nil
+		}
+	case StepCommit:
+		switch s {
+		case StepReserve:
+			return planPast, nil
+		case StepRelease:
+			return planApply, nil
+		}
+	case StepUnreserve, StepRelease:
+		return planPast, nil // the line holds nothing any more, for good
+	}
+	return 0, fmt.Errorf("step %q after %q: %w", s, cur, ErrInvariant)
+}
+
+// after reports whether s comes later than prev in the chain of one
+// order's steps on one product. A reservation records a step only over an
+// earlier one: the step that its line's product shows applied, which may
+// follow a step applied and never recorded (a reserve recorded as none can
+// be unreserved from its mark, a commit never recorded released).
+func (s Step) after(prev Step) bool {
+	rank := map[Step]int{StepNone: 0, StepReserve: 1, StepCommit: 2, StepUnreserve: 3, StepRelease: 3}
+	return rank[s] > rank[prev]
+}
+
+// applyStep changes p's stock for step s of the order on quantity units,
+// from the line's last step cur, and marks the step. The result must keep
+// the stock invariant. ErrOutOfStock when a reserve finds too few units.
+func (p *Product) applyStep(orderID string, cur, s Step, quantity int64, at time.Time) error {
+	switch {
+	case cur == StepNone && s == StepReserve:
+		if p.Available < quantity {
+			return fmt.Errorf("reserve %d of %s (%d available): %w", quantity, p.SKU, p.Available, ErrOutOfStock)
+		}
+		p.Available -= quantity
+		p.Reserved += quantity
+	case cur == StepReserve && (s == StepUnreserve || s == StepRelease):
+		p.Reserved -= quantity
+		p.Available += quantity
+	case cur == StepReserve && s == StepCommit:
+		p.Reserved -= quantity
+		p.Sold += quantity
+	case cur == StepCommit && s == StepRelease:
+		p.Sold -= quantity
+		p.Available += quantity
+	default:
+		return fmt.Errorf("order %s: %s of %s after %q: %w", orderID, s, p.SKU, cur, ErrInvariant)
+	}
+	if p.Marks == nil {
+		p.Marks = map[string]Mark{}
+	}
+	p.Marks[orderID] = Mark{Step: s, At: at}
 	if err := p.CheckInvariant(); err != nil {
 		return fmt.Errorf("order %s: %s: %w", orderID, s, err)
 	}
 	return nil
 }
 
-// Reserve holds quantity available units for the order. It reports
-// whether p changed: false when the order reserved it before.
-// ErrOutOfStock when fewer units are available.
-func (p *Product) Reserve(orderID string, quantity int64) (bool, error) {
-	if p.Applied(orderID, StepReserve) {
-		return false, nil
+// unmark removes the order's mark when it is step s; it reports whether p
+// changed.
+func (p *Product) unmark(orderID string, s Step) bool {
+	if m, ok := p.Marks[orderID]; !ok || m.Step != s {
+		return false
 	}
-	if p.Available < quantity {
-		return false, fmt.Errorf("reserve %d of %s (%d available): %w", quantity, p.SKU, p.Available, ErrOutOfStock)
+	delete(p.Marks, orderID)
+	if len(p.Marks) == 0 {
+		p.Marks = nil
 	}
-	p.Available -= quantity
-	p.Reserved += quantity
-	return true, p.record(orderID, StepReserve)
+	return true
 }
 
-// Unreserve gives back what the order reserved, if it did and has not
-// given it back yet: its order was rejected.
-func (p *Product) Unreserve(orderID string, quantity int64) (bool, error) {
-	if !p.Applied(orderID, StepReserve) || p.Applied(orderID, StepUnreserve) {
-		return false, nil
+// permits reports whether a reservation in this status takes step s on its
+// lines: reserve while reserving, unreserve while rejecting (and on a
+// rejected order, to give back a reserve that came late), commit while
+// committing, release while releasing.
+func (s Status) permits(step Step) bool {
+	switch step {
+	case StepReserve:
+		return s == StatusReserving
+	case StepUnreserve:
+		return s == StatusRejecting || s == StatusRejected
+	case StepCommit:
+		return s == StatusCommitting
+	case StepRelease:
+		return s == StatusReleasing
 	}
-	p.Reserved -= quantity
-	p.Available += quantity
-	return true, p.record(orderID, StepUnreserve)
-}
-
-// Commit sells the order's reserved units. It is moot once the order's
-// units were released (or unreserved): a cancellation stands.
-func (p *Product) Commit(orderID string, quantity int64) (bool, error) {
-	if p.Applied(orderID, StepCommit) || p.Applied(orderID, StepRelease) || p.Applied(orderID, StepUnreserve) {
-		return false, nil
-	}
-	p.Reserved -= quantity
-	p.Sold += quantity
-	return true, p.record(orderID, StepCommit)
-}
-
-// Release gives the order's units back to available, taking them from
-// where the reservation held them when it was cancelled: from reserved
-// (StatusReserved), from sold (StatusCommitted), or, when it was cancelled
-// while committing, from sold if this product was committed and from
-// reserved if not.
-func (p *Product) Release(orderID string, quantity int64, from Status) (bool, error) {
-	if p.Applied(orderID, StepRelease) || p.Applied(orderID, StepUnreserve) {
-		return false, nil
-	}
-	sold := false
-	switch from {
-	case StatusReserved:
-	case StatusCommitted:
-		sold = true
-	case StatusCommitting:
-		sold = p.Applied(orderID, StepCommit)
-	default:
-		return false, fmt.Errorf("order %s: release from %q: %w", orderID, from, ErrInvariant)
-	}
-	if sold {
-		p.Sold -= quantity
-	} else {
-		p.Reserved -= quantity
-	}
-	p.Available += quantity
-	return true, p.record(orderID, StepRelease)
+	return false
 }

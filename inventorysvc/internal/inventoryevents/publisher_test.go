@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	runtimev1 "github.com/dapr/dapr/pkg/proto/runtime/v1"
 	dapr "github.com/dapr/go-sdk/client"
 
 	"shop/inventorysvc/internal/inventory"
@@ -14,12 +15,16 @@ import (
 type fakeClient struct {
 	pubsub, topic string
 	data          []byte
-	opts          int
+	meta          map[string]string
 	err           error
 }
 
 func (f *fakeClient) PublishEvent(_ context.Context, pubsub, topic string, data any, opts ...dapr.PublishEventOption) error {
-	f.pubsub, f.topic, f.opts = pubsub, topic, len(opts)
+	req := &runtimev1.PublishEventRequest{}
+	for _, o := range opts {
+		o(req)
+	}
+	f.pubsub, f.topic, f.meta = pubsub, topic, req.GetMetadata()
 	f.data, _ = json.Marshal(data)
 	return f.err
 }
@@ -41,8 +46,8 @@ func TestPublishOutcome(t *testing.T) {
 		if err := New(c, "pubsub", "inventory").PublishOutcome(context.Background(), tt.r); err != nil {
 			t.Fatal(err)
 		}
-		if c.pubsub != "pubsub" || c.topic != "inventory" || string(c.data) != tt.want || c.opts != 1 {
-			t.Errorf("%s: published %s on %s/%s; want %s on pubsub/inventory with a partition key", tt.name, c.data, c.pubsub, c.topic, tt.want)
+		if c.pubsub != "pubsub" || c.topic != "inventory" || string(c.data) != tt.want || c.meta["partitionKey"] != tt.r.OrderID {
+			t.Errorf("%s: published %s on %s/%s with %v; want %s on pubsub/inventory with the order id as partitionKey", tt.name, c.data, c.pubsub, c.topic, c.meta, tt.want)
 		}
 	}
 	c := &fakeClient{}

@@ -37,7 +37,7 @@ func newFixture(t *testing.T, products ...inventory.Product) *fixture {
 	}
 	jwk := auth.NewJWK(pub)
 	f := &fixture{store: inventorytest.NewStore(products...), pub: &inventorytest.Publisher{}, priv: priv, kid: jwk.KeyID}
-	f.svc = inventory.NewService(f.store, f.pub, inventory.WithSleep(func(context.Context, time.Duration) error { return nil }))
+	f.svc = inventory.NewService(f.store, f.pub)
 	verifier := auth.NewVerifier(func(context.Context) (auth.JWKS, error) { return auth.JWKS{Keys: []auth.JWK{jwk}}, nil })
 	r := httpx.NewRouter()
 	inventoryhttp.New(inventoryhttp.Config{Service: f.svc, Verifier: verifier, PubSub: "pubsub", OrdersTopic: "orders", OrdersAppID: "ordersvc", OpenAPI: []byte("openapi: 3.0.3\n"), DeadLetters: events.NewDeadLetters(nil, "s", "ordersvc")}).Register(r)
@@ -287,11 +287,11 @@ func TestOrderEvents(t *testing.T) {
 		t.Errorf("published %d outcomes; want 3 (one per order.created delivery)", n)
 	}
 
-	f.store.Err = fmt.Errorf("sidecar unavailable")
+	f.store.Fake.FailWrite = func(string) error { return fmt.Errorf("sidecar unavailable") }
 	if got := f.deliver(t, `{"type":"order.created","order_id":"o3","items":[{"sku":"A1","quantity":1}]}`); got != "RETRY" {
 		t.Errorf("created with the store down: answer %s; want RETRY", got)
 	}
-	f.store.Err = nil
+	f.store.Fake.FailWrite = nil
 	f.pub.Err = fmt.Errorf("broker down")
 	if got := f.deliver(t, `{"type":"order.created","order_id":"o3","items":[{"sku":"A1","quantity":1}]}`); got != "RETRY" {
 		t.Errorf("created with the broker down: answer %s; want RETRY", got)

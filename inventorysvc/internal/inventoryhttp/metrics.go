@@ -18,7 +18,7 @@ func (h *Handler) metrics(w http.ResponseWriter, _ *http.Request) {
 			fmt.Fprintf(&b, "%s%s\n", name, v)
 		}
 	}
-	counter("inventory_conflicts_retried_total", "Writes that lost an optimistic-concurrency race and were retried.",
+	counter("inventory_conflicts_retried_total", "Guarded writes that lost an optimistic-concurrency race (each is retried from a fresh read while attempts are left).",
 		fmt.Sprintf(" %d", s.ConflictsRetried))
 	counter("inventory_conflicts_exhausted_total", "Operations that gave up after losing every retry to concurrent writers.",
 		fmt.Sprintf(" %d", s.ConflictsExhausted))

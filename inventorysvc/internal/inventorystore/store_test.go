@@ -2,165 +2,279 @@ package inventorystore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
-	dapr "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"shop/inventorysvc/internal/inventory"
+	"shop/platform/daprstate"
+	"shop/platform/daprstate/daprstatetest"
 )
 
-// write is one single-key write the store made.
-type write struct {
-	key, value, etag string
-	firstWrite       bool
+// The contract of the store, run against daprstatetest's fake here, and
+// against each profile's real sidecar by e2e/contract_test.go.
+func TestContractFake(t *testing.T) {
+	runContract(t, daprstatetest.New(), "inventory-state")
 }
 
-// fakeClient answers reads from a map and records the writes.
-type fakeClient struct {
-	values   map[string]string // key -> JSON
-	etags    map[string]string
-	writes   []write
-	writeErr error
+func TestContractSidecar(t *testing.T) {
+	client, name := daprstatetest.Sidecar(t, "inventory-state")
+	runContract(t, client, name)
 }
 
-func (f *fakeClient) GetState(_ context.Context, _, key string, _ map[string]string) (*dapr.StateItem, error) {
-	return &dapr.StateItem{Key: key, Value: []byte(f.values[key]), Etag: f.etags[key]}, nil
+func product(sku string, stock int64) inventory.Product {
+	return inventory.Product{SKU: sku, Name: "Thing " + sku, PriceCents: 100, Available: stock, Received: stock}
 }
 
-func (f *fakeClient) GetBulkState(_ context.Context, _ string, keys []string, _ map[string]string, _ int32) ([]*dapr.BulkStateItem, error) {
-	var items []*dapr.BulkStateItem
-	for _, k := range keys {
-		items = append(items, &dapr.BulkStateItem{Key: k, Value: []byte(f.values[k]), Etag: f.etags[k]})
-	}
-	return items, nil
-}
+func restock(p *inventory.Product) error { return p.Restock(1) }
 
-func (f *fakeClient) SaveState(ctx context.Context, store, key string, data []byte, meta map[string]string, so ...dapr.StateOption) error {
-	return f.SaveStateWithETag(ctx, store, key, data, "", meta, so...)
-}
-
-func (f *fakeClient) SaveStateWithETag(_ context.Context, _, key string, data []byte, etag string, _ map[string]string, so ...dapr.StateOption) error {
-	opts := &dapr.StateOptions{}
-	for _, o := range so {
-		o(opts)
-	}
-	f.writes = append(f.writes, write{key, string(data), etag, opts.Concurrency == dapr.StateConcurrencyFirstWrite})
-	return f.writeErr
-}
-
-func TestInsertProductAndList(t *testing.T) {
-	c := &fakeClient{values: map[string]string{"catalog": `["A1","C1"]`}, etags: map[string]string{"catalog": "4"}}
-	s := New(c, "inventory-state")
+func runContract(t *testing.T, client daprstate.Client, name string) {
 	ctx := context.Background()
-	if err := s.InsertProduct(ctx, inventory.Product{SKU: "B1", Name: "b", PriceCents: 1, Available: 2, Received: 2}); err != nil {
-		t.Fatal(err)
-	}
-	if len(c.writes) != 1 || c.writes[0].key != "product:B1" || c.writes[0].etag != "" || !c.writes[0].firstWrite {
-		t.Errorf("writes = %+v; want one insert-if-absent of product:B1", c.writes)
-	}
-	if err := s.AddToCatalog(ctx, "B1"); err != nil {
-		t.Fatal(err)
-	}
-	if w := c.writes[1]; w.key != "catalog" || w.etag != "4" || w.value != `["A1","B1","C1"]` || !w.firstWrite {
-		t.Errorf("catalog write = %+v; want the sorted list guarded by ETag 4", w)
-	}
-	if err := s.AddToCatalog(ctx, "A1"); err != nil || len(c.writes) != 2 {
-		t.Errorf("AddToCatalog(listed) = %v with %d writes; want no write", err, len(c.writes))
-	}
-	c.writeErr = status.Error(codes.Internal, "failed to set key product:B1")
-	if err := s.InsertProduct(ctx, inventory.Product{SKU: "B1"}); !errors.Is(err, inventory.ErrExists) {
-		t.Errorf("InsertProduct(existing) = %v; want ErrExists", err)
-	}
-	if err := s.AddToCatalog(ctx, "D1"); !errors.Is(err, inventory.ErrConflict) {
-		t.Errorf("AddToCatalog() losing a race = %v; want ErrConflict", err)
+	s := New(client, name)
+	run := fmt.Sprintf("CT%d", time.Now().UnixNano()%1e12)
+	sku := func(n string) string { return run + "-" + n }
+	etag := func(t *testing.T, key string) string {
+		t.Helper()
+		it, err := client.GetState(ctx, name, key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it.Etag
 	}
 
-	c.values["product:A1"] = `{"sku":"A1","available":1,"received":1}`
-	page, err := s.List(ctx, "", 10)
-	if err != nil || len(page.Products) != 1 || page.Products[0].SKU != "A1" {
-		t.Errorf("List() with C1 listed but missing = %+v, %v; want A1 only", page, err)
-	}
-}
+	t.Run("insert is first-write", func(t *testing.T) {
+		a := product(sku("A"), 3)
+		if err := s.InsertProduct(ctx, a); err != nil {
+			t.Fatalf("InsertProduct() = %v", err)
+		}
+		if err := s.InsertProduct(ctx, product(a.SKU, 9)); !errors.Is(err, inventory.ErrExists) {
+			t.Errorf("InsertProduct(taken) = %v; want ErrExists", err)
+		}
+		if got, err := s.Product(ctx, a.SKU); err != nil || got.Available != 3 {
+			t.Errorf("after a lost insert Product() = %+v, %v; want the first", got, err)
+		}
+		broken := product(sku("BROKEN"), 1)
+		broken.Received = 7
+		if err := s.InsertProduct(ctx, broken); !errors.Is(err, inventory.ErrInvariant) {
+			t.Errorf("InsertProduct(stock that does not add up) = %v; want ErrInvariant", err)
+		}
+		if _, err := s.Product(ctx, sku("NONE")); !errors.Is(err, inventory.ErrNotFound) {
+			t.Errorf("Product(missing) = %v; want ErrNotFound", err)
+		}
+	})
 
-func TestConflictsBecomeErrConflict(t *testing.T) {
-	tests := []error{
-		status.Error(codes.Aborted, "possible etag mismatch"),
-		status.Error(codes.Internal, "failed to set key product:A1"),
-	}
-	for _, storeErr := range tests {
-		c := &fakeClient{writeErr: storeErr}
-		s := New(c, "inventory-state")
-		err := s.SaveProduct(context.Background(), inventory.Product{SKU: "A1", Version: "3"})
+	t.Run("update of a missing product writes nothing", func(t *testing.T) {
+		called := false
+		_, err := s.UpdateProduct(ctx, sku("NONE"), func(*inventory.Product) error { called = true; return nil })
+		if !errors.Is(err, inventory.ErrNotFound) || called {
+			t.Errorf("UpdateProduct(missing) = %v (fn called %v); want ErrNotFound, fn not called", err, called)
+		}
+		if _, err := s.Product(ctx, sku("NONE")); !errors.Is(err, inventory.ErrNotFound) {
+			t.Errorf("UpdateProduct(missing) created it: %v", err)
+		}
+	})
+
+	t.Run("unchanged and refused updates write nothing", func(t *testing.T) {
+		key := productKey(sku("A"))
+		before := etag(t, key)
+		got, err := s.UpdateProduct(ctx, sku("A"), func(*inventory.Product) error { return inventory.ErrUnchanged })
+		if err != nil || got.Available != 3 || etag(t, key) != before {
+			t.Errorf("UpdateProduct(unchanged) = %+v, %v, ETag %s -> %s; want the product as read, no write", got, err, before, etag(t, key))
+		}
+		_, err = s.UpdateProduct(ctx, sku("A"), func(p *inventory.Product) error { p.Reserved++; return nil })
+		if !errors.Is(err, inventory.ErrInvariant) || etag(t, key) != before {
+			t.Errorf("UpdateProduct(stock that does not add up) = %v; want ErrInvariant, no write", err)
+		}
+		boom := errors.New("boom")
+		if _, err := s.UpdateProduct(ctx, sku("A"), func(*inventory.Product) error { return boom }); !errors.Is(err, boom) || etag(t, key) != before {
+			t.Errorf("UpdateProduct(fn fails) = %v; want fn's error, no write", err)
+		}
+	})
+
+	t.Run("a lost race is retried from a fresh read", func(t *testing.T) {
+		calls := 0
+		got, err := s.UpdateProduct(ctx, sku("A"), func(p *inventory.Product) error {
+			calls++
+			if calls == 1 { // a concurrent writer gets there first
+				if _, err := s.UpdateProduct(ctx, sku("A"), restock); err != nil {
+					return err
+				}
+			}
+			return p.Restock(10)
+		})
+		if err != nil || calls != 2 || got.Received != 14 {
+			t.Errorf("UpdateProduct() losing one race = %+v, %v after %d calls; want both restocks (14 received) after 2", got, err, calls)
+		}
+	})
+
+	t.Run("a stale ETag is ErrConflict once the attempts are spent", func(t *testing.T) {
+		once := New(client, name, daprstate.WithAttempts(1))
+		_, err := once.UpdateProduct(ctx, sku("A"), func(p *inventory.Product) error {
+			if _, err := s.UpdateProduct(ctx, sku("A"), restock); err != nil {
+				return err
+			}
+			return p.Restock(1)
+		})
 		if !errors.Is(err, inventory.ErrConflict) {
-			t.Errorf("SaveProduct() with the store answering %v = %v; want ErrConflict", storeErr, err)
+			t.Errorf("UpdateProduct() losing its only attempt = %v; want ErrConflict", err)
 		}
-		if err := s.SaveReservation(context.Background(), inventory.Reservation{OrderID: "o1"}); !errors.Is(err, inventory.ErrConflict) {
-			t.Errorf("SaveReservation() with the store answering %v = %v; want ErrConflict", storeErr, err)
+		if once.Conflicts() != 1 {
+			t.Errorf("Conflicts() = %d; want the lost write counted", once.Conflicts())
 		}
+		rOnce := New(client, name, daprstate.WithAttempts(1))
+		id := run + "-stale"
+		if _, err := s.UpdateReservation(ctx, id, func(r *inventory.Reservation, _ bool) error { *r = inventory.Tombstone(id); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		_, err = rOnce.UpdateReservation(ctx, id, func(r *inventory.Reservation, _ bool) error {
+			if _, err := s.UpdateReservation(ctx, id, func(r *inventory.Reservation, _ bool) error { r.From = inventory.StatusReserved; return nil }); err != nil {
+				return err
+			}
+			r.From = inventory.StatusCommitted
+			return nil
+		})
+		if !errors.Is(err, inventory.ErrConflict) {
+			t.Errorf("UpdateReservation() losing its only attempt = %v; want ErrConflict", err)
+		}
+		if r, err := s.Reservation(ctx, id); err != nil || r.From != inventory.StatusReserved {
+			t.Errorf("Reservation() = %+v, %v; want the winner's write only", r, err)
+		}
+	})
+
+	t.Run("concurrent updates lose nothing", func(t *testing.T) {
+		const n = 20
+		c := product(sku("C"), 0)
+		if err := s.InsertProduct(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() { _, errs[i] = s.UpdateProduct(ctx, c.SKU, restock) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("restock %d: %v", i, err)
+			}
+		}
+		if got, err := s.Product(ctx, c.SKU); err != nil || got.Received != n || got.Available != n {
+			t.Errorf("after %d concurrent restocks Product() = %+v, %v; want %d received", n, got, err, n)
+		}
+	})
+
+	t.Run("concurrent inserts of a reservation: exactly one", func(t *testing.T) {
+		const n = 10
+		id := run + "-race"
+		var (
+			mu       sync.Mutex
+			inserted []int
+			wg       sync.WaitGroup
+		)
+		for i := range n {
+			wg.Go(func() {
+				mine := false
+				_, err := s.UpdateReservation(ctx, id, func(r *inventory.Reservation, found bool) error {
+					if mine = !found; found {
+						return inventory.ErrUnchanged
+					}
+					*r = inventory.NewReservation(id, []inventory.Line{{SKU: sku("A"), Quantity: int64(i + 1)}})
+					return nil
+				})
+				if err != nil {
+					t.Errorf("insert %d: %v", i, err)
+				}
+				if mine {
+					mu.Lock()
+					inserted = append(inserted, i)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		r, err := s.Reservation(ctx, id)
+		if err != nil || len(inserted) != 1 || r.Lines[0].Quantity != int64(inserted[0]+1) {
+			t.Errorf("inserted by %v, stored %+v, %v; want exactly one insert, the one stored", inserted, r, err)
+		}
+	})
+
+	t.Run("bulk reads skip what is missing", func(t *testing.T) {
+		ps, err := s.Products(ctx, []string{sku("A"), sku("NONE"), sku("C")})
+		if err != nil || len(ps) != 2 || ps[sku("A")].SKU != sku("A") || ps[sku("C")].SKU != sku("C") {
+			t.Errorf("Products() = %+v, %v; want A and C", ps, err)
+		}
+		rs, err := s.Reservations(ctx, []string{run + "-race", run + "-none"})
+		if err != nil || len(rs) != 1 || rs[run+"-race"].OrderID != run+"-race" {
+			t.Errorf("Reservations() = %+v, %v; want the one that exists", rs, err)
+		}
+	})
+
+	t.Run("the catalog is a set, and lists what exists", func(t *testing.T) {
+		skus := []string{sku("C"), sku("A"), sku("NONE")}
+		var wg sync.WaitGroup
+		for _, k := range skus {
+			wg.Go(func() {
+				if err := s.AddToCatalog(ctx, k); err != nil {
+					t.Errorf("AddToCatalog(%s): %v", k, err)
+				}
+			})
+		}
+		wg.Wait()
+		if err := s.AddToCatalog(ctx, sku("A")); err != nil {
+			t.Fatal(err)
+		}
+		page, err := s.List(ctx, run, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mine []string
+		for _, p := range page.Products {
+			if strings.HasPrefix(p.SKU, run+"-") {
+				mine = append(mine, p.SKU)
+			}
+		}
+		if want := []string{sku("A"), sku("C")}; !slices.Equal(mine, want) {
+			t.Errorf("listed %v; want %v once each (NONE is listed but does not exist)", mine, want)
+		}
+	})
+}
+
+func TestStoreErrorsAreNotConflicts(t *testing.T) {
+	f := daprstatetest.New()
+	s := New(f, "inventory-state")
+	ctx := context.Background()
+	if err := s.InsertProduct(ctx, product("A1", 1)); err != nil {
+		t.Fatal(err)
 	}
-	c := &fakeClient{writeErr: status.Error(codes.Unavailable, "connection refused")}
-	if err := New(c, "s").SaveProduct(context.Background(), inventory.Product{SKU: "A1", Version: "3"}); errors.Is(err, inventory.ErrConflict) || err == nil {
-		t.Errorf("SaveProduct() with the sidecar down = %v; want a non-conflict error", err)
+	f.FailWrite = func(string) error { return status.Error(codes.Unavailable, "connection refused") }
+	_, err := s.UpdateProduct(ctx, "A1", restock)
+	if err == nil || errors.Is(err, inventory.ErrConflict) {
+		t.Errorf("UpdateProduct() with the sidecar down = %v; want an error that is no conflict", err)
+	}
+	if s.Conflicts() != 0 {
+		t.Errorf("Conflicts() = %d; want 0", s.Conflicts())
 	}
 }
 
-func TestReadAndSaveWithVersions(t *testing.T) {
-	c := &fakeClient{
-		values: map[string]string{"product:A1": `{"sku":"A1","available":3,"received":3,"log":["o0:reserve"]}`, "reservation:o1": `{"order_id":"o1","status":"reserved"}`},
-		etags:  map[string]string{"product:A1": "11", "reservation:o1": "12"},
-	}
-	s := New(c, "inventory-state")
+func TestStoredValuesCarryNoETag(t *testing.T) {
+	f := daprstatetest.New()
+	s := New(f, "inventory-state")
 	ctx := context.Background()
-	products, err := s.Products(ctx, []string{"A1", "ZZ"})
-	if err != nil {
+	if err := s.InsertProduct(ctx, product("A1", 1)); err != nil {
 		t.Fatal(err)
 	}
-	if len(products) != 1 || products["A1"].Version != "11" || products["A1"].Available != 3 || len(products["A1"].Log) != 1 {
-		t.Errorf("Products() = %+v; want A1 with version 11 and its log", products)
-	}
-	p, err := s.Product(ctx, "A1")
-	if err != nil || p.Version != "11" {
-		t.Errorf("Product() = %+v, %v; want version 11", p, err)
-	}
-	if _, err := s.Product(ctx, "ZZ"); !errors.Is(err, inventory.ErrNotFound) {
-		t.Errorf("Product(missing) = %v; want ErrNotFound", err)
-	}
-	r, err := s.Reservation(ctx, "o1")
-	if err != nil || r.Status != inventory.StatusReserved || r.Version != "12" {
-		t.Fatalf("Reservation() = %+v, %v; want o1 reserved, version 12", r, err)
-	}
-	if _, err := s.Reservation(ctx, "o2"); !errors.Is(err, inventory.ErrNotFound) {
-		t.Errorf("Reservation(missing) = %v; want ErrNotFound", err)
-	}
-	if err := s.SaveProduct(ctx, p); err != nil {
+	if _, err := s.UpdateProduct(ctx, "A1", restock); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveReservation(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	if w := c.writes; len(w) != 2 || w[0].etag != "11" || w[1].etag != "12" || w[1].key != "reservation:o1" || !w[0].firstWrite || !w[1].firstWrite {
-		t.Errorf("writes = %+v; want each guarded by the ETag read", w)
-	}
-	var stored map[string]any
-	if err := json.Unmarshal([]byte(c.writes[0].value), &stored); err != nil || stored["Version"] != nil || stored["version"] != nil {
-		t.Errorf("stored product %s; want no version field in the value", c.writes[0].value)
-	}
-	if err := s.SaveProduct(ctx, inventory.Product{SKU: "A1"}); err == nil {
-		t.Error("SaveProduct() of a product without a version succeeded; want an error (products are only inserted by InsertProduct)")
-	}
-	broken := p
-	broken.Reserved = 1 // received 3 != available 3 + reserved 1
-	if err := s.SaveProduct(ctx, broken); !errors.Is(err, inventory.ErrInvariant) {
-		t.Errorf("SaveProduct() of a product whose stock does not add up = %v; want ErrInvariant", err)
-	}
-	if err := s.SaveReservation(ctx, inventory.Tombstone("o2")); err != nil {
-		t.Fatal(err)
-	}
-	if w := c.writes[len(c.writes)-1]; w.etag != "" || !w.firstWrite || w.key != "reservation:o2" {
-		t.Errorf("new reservation write = %+v; want insert-if-absent", w)
+	want := `{"sku":"A1","name":"Thing A1","price_cents":100,"available":2,"reserved":0,"sold":0,"received":2}`
+	if got := string(f.Keys()["product:A1"]); got != want {
+		t.Errorf("stored %s; want %s", got, want)
 	}
 }

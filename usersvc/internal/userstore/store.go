@@ -1,46 +1,53 @@
 // Package userstore keeps accounts in a Dapr state store, through the
-// sidecar (gRPC). Email uniqueness rests on the store's own concurrency
-// control, never on a lock in this process, so it holds across replicas.
+// sidecar (gRPC), with the shared optimistic-concurrency helper of
+// platform/daprstate. Email uniqueness rests on the store's own
+// concurrency control, never on a lock in this process, so it holds across
+// replicas; and every write is one key with an ETag or first-write, never
+// a multi-key transaction (state.redis does not apply one all or nothing,
+// e2e/contract_test.go).
 //
 // Keys:
 //
-//	user:<id>       the account (JSON, password hash included)
-//	email:<email>   the index: {"user_id", "claimed_at"} of the account that
+//	user:<id>       the account (JSON, password hash included), or a void
+//	                record: the id of a registration that never completed
+//	email:<email>   the claim: {"user_id", "claimed_at"} of the account that
 //	                holds the normalised email (path-escaped in the key)
 //
-// Creating an account is two steps, because a state store has no
-// "insert these two keys only if the first is absent":
+// Registering is two ordered first-writes:
 //
-//  1. Claim the email: write the index entry with first-write concurrency
-//     and no ETag, which every store treats as insert-if-absent. Of two
-//     registrations of one email, exactly one claim succeeds; the other
-//     gets a conflict (platform/daprstate.IsConflict) and ErrEmailTaken.
-//  2. Commit: one transaction of two keys that rewrites the index entry
-//     guarded by the ETag of our claim, and inserts user:<id>. The users
-//     store carries no outbox metadata, so a multi-key transaction is safe
-//     (the outbox's multi-key hang does not apply).
+//  1. Claim the email: insert email:<email> naming the new id. Of two
+//     registrations of one email exactly one claim succeeds; the other is
+//     ErrEmailTaken.
+//  2. Insert user:<id>. It fails only when a takeover (below) voided the
+//     id first: the registration then answers ErrEmailTaken and leaves
+//     nothing behind.
 //
-// A process that dies between the steps leaves a claim without an account,
-// which would block the email forever. So a claim whose account is missing
-// and that is older than StaleClaimAfter is stale: a later registration
-// takes it over by writing the index with the claim's ETag (a conflict
-// again means someone else was faster). The ETag guard in step 2 makes the
-// takeover safe even against a registration that was merely slow: its
-// commit fails instead of creating a second account with the same email.
+// A crash before 1 leaves nothing. A crash between 1 and 2 leaves a claim
+// whose account is missing: no account to log in to (GetByEmail answers
+// ErrNotFound), and once the claim is older than StaleClaimAfter a later
+// registration of the email takes it over:
 //
-// The user.registered event is published after the commit (see
-// userevents), not through the outbox: publishing is best effort.
+//	a. Insert user:<old id> as a void record, so that the old registration,
+//	   were it only slow, can never insert its account after all. If the
+//	   insert finds a real account there, the email is taken. If it finds a
+//	   void record, an earlier takeover got that far: carry on.
+//	b. Write the claim naming the new id, guarded by the ETag of the claim
+//	   read (a conflict: another registration was faster, ErrEmailTaken).
+//	c. Insert user:<new id>, as 2.
+//
+// A crash after a leaves a void record and the old claim: the next
+// takeover finds the void and carries on. A crash after b is a crash
+// between 1 and 2. After c the account is complete. So no account is ever
+// stored that its email's claim does not name, and every claim is either
+// an account's or one that a registration takes over.
 package userstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"time"
-
-	dapr "github.com/dapr/go-sdk/client"
 
 	"shop/platform/daprstate"
 	"shop/usersvc/internal/user"
@@ -48,29 +55,23 @@ import (
 
 // StaleClaimAfter is how long an email claim may wait for its account
 // before another registration may take it over. A registration takes
-// milliseconds; the margin also covers clocks of replicas that disagree.
-const StaleClaimAfter = 30 * time.Second
+// milliseconds; a takeover is safe whenever it happens (the void record
+// stops the old registration), so the wait only keeps a registration in
+// progress from being turned away by a duplicate of itself.
+const StaleClaimAfter = 5 * time.Second
 
 // updateAttempts bounds the optimistic-concurrency loop of Update.
 const updateAttempts = 5
 
-// StateClient is the part of the Dapr client the store calls.
-type StateClient interface {
-	GetState(ctx context.Context, storeName, key string, meta map[string]string) (*dapr.StateItem, error)
-	SaveBulkState(ctx context.Context, storeName string, items ...*dapr.SetStateItem) error
-	ExecuteStateTransaction(ctx context.Context, storeName string, meta map[string]string, ops []*dapr.StateOperation) error
-}
-
 // Store implements user.Store on a Dapr state store.
 type Store struct {
-	client StateClient
-	name   string
-	now    func() time.Time
+	state *daprstate.Store
+	now   func() time.Time
 }
 
 // New returns a store on the Dapr state store component called name.
-func New(client StateClient, name string) *Store {
-	return &Store{client: client, name: name, now: time.Now}
+func New(client daprstate.Client, name string) *Store {
+	return &Store{state: daprstate.New(client, name, daprstate.WithAttempts(updateAttempts)), now: time.Now}
 }
 
 func userKey(id string) string { return "user:" + id }
@@ -79,14 +80,17 @@ func userKey(id string) string { return "user:" + id }
 // refuses (keys may not contain "||") or one that reads as another key.
 func emailKey(email string) string { return "email:" + url.PathEscape(email) }
 
-// record is the stored form of an account.
+// record is the stored form of an account, or of a voided id.
 type record struct {
 	ID           string    `json:"id"`
-	Email        string    `json:"email"`
-	Name         string    `json:"name"`
-	Role         string    `json:"role"`
-	PasswordHash string    `json:"password_hash"`
+	Email        string    `json:"email,omitempty"`
+	Name         string    `json:"name,omitempty"`
+	Role         string    `json:"role,omitempty"`
+	PasswordHash string    `json:"password_hash,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Void marks the id of a registration that a takeover of its email
+	// claim stopped: no account.
+	Void bool `json:"void,omitempty"`
 }
 
 func toRecord(u user.User) record {
@@ -103,83 +107,74 @@ type claim struct {
 	ClaimedAt time.Time `json:"claimed_at"`
 }
 
-var firstWrite = &dapr.StateOptions{Concurrency: dapr.StateConcurrencyFirstWrite, Consistency: dapr.StateConsistencyStrong}
-
-// item is a write of key guarded by etag: an insert-if-absent when etag is "".
-func item(key string, value []byte, etag string) *dapr.SetStateItem {
-	it := &dapr.SetStateItem{Key: key, Value: value, Options: firstWrite}
-	if etag != "" {
-		it.Etag = &dapr.ETag{Value: etag}
-	}
-	return it
-}
-
 // Create claims u.Email and stores u; see the package comment.
 func (s *Store) Create(ctx context.Context, u user.User) error {
 	key := emailKey(u.Email)
-	mine, err := json.Marshal(claim{UserID: u.ID, ClaimedAt: s.now().UTC()})
-	if err != nil {
-		return fmt.Errorf("encode claim: %w", err)
-	}
-	// 1. Claim the email: insert if absent, else take over a stale claim.
-	err = s.client.SaveBulkState(ctx, s.name, item(key, mine, ""))
-	if daprstate.IsConflict(err) {
+	mine := claim{UserID: u.ID, ClaimedAt: s.now().UTC()}
+	// 1. Claim the email, or take over a stale claim (a, b).
+	err := daprstate.Insert(ctx, s.state, key, mine)
+	if errors.Is(err, daprstate.ErrConflict) {
 		err = s.takeOver(ctx, key, mine)
 	}
 	if err != nil {
 		return err
 	}
-	// Our claim's ETag guards the commit.
-	got, etag, err := s.readClaim(ctx, key)
+	// 2. Store the account, unless a takeover voided its id.
+	err = daprstate.Insert(ctx, s.state, userKey(u.ID), toRecord(u))
+	if errors.Is(err, daprstate.ErrConflict) {
+		return fmt.Errorf("email %s: claim taken over: %w", u.Email, user.ErrEmailTaken)
+	}
 	if err != nil {
-		return err
-	}
-	if got.UserID != u.ID {
-		return fmt.Errorf("email %s: %w", u.Email, user.ErrEmailTaken)
-	}
-	// 2. Commit the claim and the account together.
-	rec, err := json.Marshal(toRecord(u))
-	if err != nil {
-		return fmt.Errorf("encode user %s: %w", u.ID, err)
-	}
-	ops := []*dapr.StateOperation{
-		{Type: dapr.StateOperationTypeUpsert, Item: item(key, mine, etag)},
-		{Type: dapr.StateOperationTypeUpsert, Item: item(userKey(u.ID), rec, "")},
-	}
-	if err := s.client.ExecuteStateTransaction(ctx, s.name, nil, ops); err != nil {
-		if daprstate.IsConflict(err) {
-			return fmt.Errorf("email %s: claim taken over: %w", u.Email, user.ErrEmailTaken)
-		}
 		return fmt.Errorf("create user %s: %w", u.ID, err)
 	}
 	return nil
 }
 
-// takeOver replaces the claim at key with mine when it is stale, and
-// reports ErrEmailTaken otherwise.
-func (s *Store) takeOver(ctx context.Context, key string, mine []byte) error {
-	current, etag, err := s.readClaim(ctx, key)
-	if errors.Is(err, user.ErrNotFound) {
-		// Gone between our insert and this read (a store with expiry, or
-		// an operator's delete): insert again, once.
-		etag = ""
-	} else if err != nil {
-		return err
-	} else {
-		_, err := s.Get(ctx, current.UserID)
-		switch {
-		case err == nil:
-			return fmt.Errorf("%s: %w", key, user.ErrEmailTaken)
-		case !errors.Is(err, user.ErrNotFound):
-			return err
-		case s.now().Sub(current.ClaimedAt) < StaleClaimAfter:
-			// A registration in flight, or one that died moments ago.
-			return fmt.Errorf("%s: claimed by a registration in progress: %w", key, user.ErrEmailTaken)
+// takeOver replaces the claim at key with mine when the account it names
+// is missing and the claim is stale, and reports ErrEmailTaken otherwise.
+func (s *Store) takeOver(ctx context.Context, key string, mine claim) error {
+	var (
+		taken   bool
+		current claim
+	)
+	_, err := daprstate.Update(ctx, s.state, key, func(c *claim, found bool) error {
+		taken = false
+		if !found {
+			// Gone since our insert (an operator's delete): claim it.
+			*c = mine
+			return nil
 		}
-	}
-	err = s.client.SaveBulkState(ctx, s.name, item(key, mine, etag))
+		if c.UserID == "" {
+			return fmt.Errorf("%s: malformed claim", key)
+		}
+		current = *c
+		if s.now().Sub(c.ClaimedAt) < StaleClaimAfter {
+			// A registration in progress, or one that died moments ago.
+			taken = true
+			return daprstate.ErrUnchanged
+		}
+		// a. Void the old id, unless its account exists.
+		err := daprstate.Insert(ctx, s.state, userKey(c.UserID), record{ID: c.UserID, Void: true, CreatedAt: s.now().UTC()})
+		if errors.Is(err, daprstate.ErrConflict) {
+			old, _, err := s.read(ctx, c.UserID)
+			if err != nil {
+				return err
+			}
+			if !old.Void {
+				taken = true
+				return daprstate.ErrUnchanged
+			}
+		} else if err != nil {
+			return fmt.Errorf("void user %s: %w", c.UserID, err)
+		}
+		// b. Claim it, guarded by the ETag of the claim read.
+		*c = mine
+		return nil
+	})
 	switch {
-	case daprstate.IsConflict(err):
+	case taken:
+		return fmt.Errorf("%s: held by user %s: %w", key, current.UserID, user.ErrEmailTaken)
+	case errors.Is(err, daprstate.ErrConflict):
 		return fmt.Errorf("%s: %w", key, user.ErrEmailTaken)
 	case err != nil:
 		return fmt.Errorf("take over %s: %w", key, err)
@@ -187,49 +182,36 @@ func (s *Store) takeOver(ctx context.Context, key string, mine []byte) error {
 	return nil
 }
 
-// readClaim returns the email claim at key and its ETag, or ErrNotFound.
-func (s *Store) readClaim(ctx context.Context, key string) (claim, string, error) {
-	var c claim
-	it, err := s.client.GetState(ctx, s.name, key, nil)
+// read returns the record of id; found is false when there is none.
+func (s *Store) read(ctx context.Context, id string) (record, bool, error) {
+	r, found, err := daprstate.Get[record](ctx, s.state, userKey(id))
 	if err != nil {
-		return c, "", fmt.Errorf("get %s: %w", key, err)
+		return r, false, fmt.Errorf("get user %s: %w", id, err)
 	}
-	if len(it.Value) == 0 {
-		return c, "", fmt.Errorf("%s: %w", key, user.ErrNotFound)
-	}
-	if err := json.Unmarshal(it.Value, &c); err != nil || c.UserID == "" {
-		return c, "", fmt.Errorf("decode %s: malformed claim %q", key, it.Value)
-	}
-	return c, it.Etag, nil
+	return r, found, nil
 }
 
 // Get returns the account with id.
 func (s *Store) Get(ctx context.Context, id string) (user.User, error) {
-	u, _, err := s.get(ctx, id)
-	return u, err
-}
-
-func (s *Store) get(ctx context.Context, id string) (user.User, string, error) {
-	it, err := s.client.GetState(ctx, s.name, userKey(id), nil)
+	r, found, err := s.read(ctx, id)
 	if err != nil {
-		return user.User{}, "", fmt.Errorf("get user %s: %w", id, err)
+		return user.User{}, err
 	}
-	if len(it.Value) == 0 {
-		return user.User{}, "", fmt.Errorf("user %s: %w", id, user.ErrNotFound)
+	if !found || r.Void {
+		return user.User{}, fmt.Errorf("user %s: %w", id, user.ErrNotFound)
 	}
-	var r record
-	if err := json.Unmarshal(it.Value, &r); err != nil {
-		return user.User{}, "", fmt.Errorf("decode user %s: %w", id, err)
-	}
-	return r.user(), it.Etag, nil
+	return r.user(), nil
 }
 
 // GetByEmail returns the account that holds a normalised email. A claim
 // whose account is not (yet) stored is no account.
 func (s *Store) GetByEmail(ctx context.Context, email string) (user.User, error) {
-	c, _, err := s.readClaim(ctx, emailKey(email))
+	c, found, err := daprstate.Get[claim](ctx, s.state, emailKey(email))
 	if err != nil {
-		return user.User{}, err
+		return user.User{}, fmt.Errorf("email %s: %w", email, err)
+	}
+	if !found || c.UserID == "" {
+		return user.User{}, fmt.Errorf("email %s: %w", email, user.ErrNotFound)
 	}
 	u, err := s.Get(ctx, c.UserID)
 	if err != nil {
@@ -243,31 +225,27 @@ func (s *Store) GetByEmail(ctx context.Context, email string) (user.User, error)
 
 // Update reads the account, applies fn and saves it guarded by the ETag it
 // read; on a conflict it reads again, up to updateAttempts times. fn must
-// not change the id or the email (the index would no longer match).
+// not change the id or the email (the claim would no longer match).
 func (s *Store) Update(ctx context.Context, id string, fn func(*user.User) error) (user.User, error) {
-	for range updateAttempts {
-		u, etag, err := s.get(ctx, id)
-		if err != nil {
-			return user.User{}, err
+	r, err := daprstate.Update(ctx, s.state, userKey(id), func(r *record, found bool) error {
+		if !found || r.Void {
+			return fmt.Errorf("user %s: %w", id, user.ErrNotFound)
 		}
-		before := u
+		u := r.user()
 		if err := fn(&u); err != nil {
-			return user.User{}, err
+			return err
 		}
-		if u.ID != before.ID || u.Email != before.Email {
-			return user.User{}, fmt.Errorf("update user %s: the id and the email cannot change", id)
+		if u.ID != r.ID || u.Email != r.Email {
+			return fmt.Errorf("update user %s: the id and the email cannot change", id)
 		}
-		rec, err := json.Marshal(toRecord(u))
-		if err != nil {
-			return user.User{}, fmt.Errorf("encode user %s: %w", id, err)
-		}
-		err = s.client.SaveBulkState(ctx, s.name, item(userKey(id), rec, etag))
-		if err == nil {
-			return u, nil
-		}
-		if !daprstate.IsConflict(err) {
-			return user.User{}, fmt.Errorf("save user %s: %w", id, err)
-		}
+		*r = toRecord(u)
+		return nil
+	})
+	if errors.Is(err, daprstate.ErrConflict) {
+		return user.User{}, fmt.Errorf("update user %s: %w", id, errors.Join(user.ErrConflict, err))
 	}
-	return user.User{}, fmt.Errorf("update user %s: %w", id, user.ErrConflict)
+	if err != nil {
+		return user.User{}, err
+	}
+	return r.user(), nil
 }

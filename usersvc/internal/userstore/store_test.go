@@ -4,136 +4,40 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	dapr "github.com/dapr/go-sdk/client"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"shop/platform/daprstate"
+	"shop/platform/daprstate/daprstatetest"
 	"shop/usersvc/internal/user"
 )
-
-// fakeState is a state store with the concurrency rules of Dapr's stores:
-// an ETag must match, first-write without an ETag inserts only if absent,
-// and a transaction applies all its operations or none. conflict is the
-// answer of the store it imitates to a lost race.
-type fakeState struct {
-	mu       sync.Mutex
-	data     map[string]fakeEntry
-	seq      int
-	conflict func(key string) error
-	// beforeTx runs before each transaction, outside the lock.
-	beforeTx func()
-}
-
-type fakeEntry struct {
-	value []byte
-	etag  string
-}
-
-// The answers daprd 1.14.4 gives through the SDK (platform/daprstate).
-var stores = map[string]func(key string) error{
-	"in-memory": func(key string) error {
-		return fmt.Errorf("error saving state: %w", status.Error(codes.Aborted, "possible etag mismatch. error from state store: item already exists"))
-	},
-	"redis": func(key string) error {
-		return fmt.Errorf("error saving state: %w", status.Errorf(codes.Internal, "failed saving state in state store users-state: failed to set key %s", key))
-	},
-}
-
-func newFake(style string) *fakeState {
-	return &fakeState{data: map[string]fakeEntry{}, conflict: stores[style]}
-}
-
-func (f *fakeState) GetState(_ context.Context, _, key string, _ map[string]string) (*dapr.StateItem, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	e := f.data[key]
-	return &dapr.StateItem{Key: key, Value: e.value, Etag: e.etag}, nil
-}
-
-func (f *fakeState) check(it *dapr.SetStateItem) error {
-	if strings.Contains(it.Key, "||") {
-		return status.Errorf(codes.InvalidArgument, "input key/keyPrefix '%s' can't contain '||'", it.Key)
-	}
-	cur, exists := f.data[it.Key]
-	switch {
-	case it.Etag != nil && it.Etag.Value != "":
-		if !exists || cur.etag != it.Etag.Value {
-			return f.conflict(it.Key)
-		}
-	case it.Options != nil && it.Options.Concurrency == dapr.StateConcurrencyFirstWrite && exists:
-		return f.conflict(it.Key)
-	}
-	return nil
-}
-
-func (f *fakeState) set(it *dapr.SetStateItem) {
-	f.seq++
-	f.data[it.Key] = fakeEntry{value: append([]byte(nil), it.Value...), etag: strconv.Itoa(f.seq)}
-}
-
-func (f *fakeState) SaveBulkState(_ context.Context, _ string, items ...*dapr.SetStateItem) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, it := range items {
-		if err := f.check(it); err != nil {
-			return err
-		}
-		f.set(it)
-	}
-	return nil
-}
-
-func (f *fakeState) ExecuteStateTransaction(_ context.Context, _ string, _ map[string]string, ops []*dapr.StateOperation) error {
-	if f.beforeTx != nil {
-		f.beforeTx()
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, op := range ops {
-		if op.Type != dapr.StateOperationTypeUpsert {
-			return fmt.Errorf("fake: operation %v not supported", op.Type)
-		}
-		if err := f.check(op.Item); err != nil {
-			return fmt.Errorf("error executing state transaction: %w", err)
-		}
-	}
-	for _, op := range ops {
-		f.set(op.Item)
-	}
-	return nil
-}
-
-func (f *fakeState) keys() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var keys []string
-	for k := range f.data {
-		keys = append(keys, k)
-	}
-	return keys
-}
 
 func newUser(id, email string) user.User {
 	return user.User{ID: id, Email: email, Name: "Ann", Role: user.RoleCustomer, PasswordHash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)}
 }
 
-func forEachStore(t *testing.T, test func(t *testing.T, f *fakeState, s *Store)) {
-	for style := range stores {
-		t.Run(style, func(t *testing.T) {
-			f := newFake(style)
-			test(t, f, New(f, "users-state"))
-		})
+func forEachStore(t *testing.T, test func(t *testing.T, f *daprstatetest.Fake, s *Store)) {
+	f := daprstatetest.New()
+	test(t, f, New(f, "users-state"))
+}
+
+func userKeys(f *daprstatetest.Fake) (users, voids int) {
+	for k, v := range f.Keys() {
+		if strings.HasPrefix(k, "user:") {
+			if strings.Contains(string(v), `"void":true`) {
+				voids++
+			} else {
+				users++
+			}
+		}
 	}
+	return users, voids
 }
 
 func TestCreateAndRead(t *testing.T) {
-	forEachStore(t, func(t *testing.T, f *fakeState, s *Store) {
+	forEachStore(t, func(t *testing.T, f *daprstatetest.Fake, s *Store) {
 		ctx := context.Background()
 		u := newUser("u1", "ann@example.com")
 		if err := s.Create(ctx, u); err != nil {
@@ -164,7 +68,7 @@ func TestCreateAndRead(t *testing.T) {
 }
 
 func TestCreateConcurrentSameEmail(t *testing.T) {
-	forEachStore(t, func(t *testing.T, f *fakeState, s *Store) {
+	forEachStore(t, func(t *testing.T, f *daprstatetest.Fake, s *Store) {
 		const n = 20
 		errs := make([]error, n)
 		var wg sync.WaitGroup
@@ -190,14 +94,8 @@ func TestCreateConcurrentSameEmail(t *testing.T) {
 		if err != nil || got.ID != fmt.Sprint("u", won) {
 			t.Errorf("GetByEmail() = %+v, %v; want u%d", got, err, won)
 		}
-		users := 0
-		for _, k := range f.keys() {
-			if strings.HasPrefix(k, "user:") {
-				users++
-			}
-		}
-		if users != 1 {
-			t.Errorf("%d user records stored; want 1", users)
+		if users, voids := userKeys(f); users != 1 || voids != 0 {
+			t.Errorf("%d user records and %d void ones stored; want 1 and 0", users, voids)
 		}
 	})
 }
@@ -206,17 +104,13 @@ func TestCreateConcurrentSameEmail(t *testing.T) {
 // leaves: a claim without an account.
 func crash(t *testing.T, s *Store, u user.User, at time.Time) {
 	t.Helper()
-	now := s.now
-	s.now = func() time.Time { return at }
-	defer func() { s.now = now }()
-	mine := fmt.Sprintf(`{"user_id":%q,"claimed_at":%q}`, u.ID, at.UTC().Format(time.RFC3339Nano))
-	if err := s.client.SaveBulkState(context.Background(), s.name, item(emailKey(u.Email), []byte(mine), "")); err != nil {
+	if err := daprstate.Insert(context.Background(), s.state, emailKey(u.Email), claim{UserID: u.ID, ClaimedAt: at.UTC()}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestStaleClaimIsTakenOver(t *testing.T) {
-	forEachStore(t, func(t *testing.T, f *fakeState, s *Store) {
+	forEachStore(t, func(t *testing.T, f *daprstatetest.Fake, s *Store) {
 		ctx := context.Background()
 		now := time.Now()
 		s.now = func() time.Time { return now }
@@ -230,11 +124,51 @@ func TestStaleClaimIsTakenOver(t *testing.T) {
 		if got, err := s.GetByEmail(ctx, "ann@example.com"); err != nil || got.ID != "u1" {
 			t.Errorf("GetByEmail() = %+v, %v; want u1", got, err)
 		}
+		if _, err := s.Get(ctx, "dead"); !errors.Is(err, user.ErrNotFound) {
+			t.Errorf("Get(voided id) = %v; want ErrNotFound", err)
+		}
+		if users, voids := userKeys(f); users != 1 || voids != 1 {
+			t.Errorf("%d user records and %d void ones; want 1 and the dead registration's void", users, voids)
+		}
+	})
+}
+
+// A takeover that crashed after voiding the old id and before writing the
+// claim is carried on by the next registration.
+func TestCrashedTakeoverIsCarriedOn(t *testing.T) {
+	forEachStore(t, func(t *testing.T, f *daprstatetest.Fake, s *Store) {
+		ctx := context.Background()
+		now := time.Now()
+		s.now = func() time.Time { return now }
+		crash(t, s, newUser("dead", "ann@example.com"), now.Add(-StaleClaimAfter-time.Second))
+		claims := 0
+		f.FailWrite = func(key string) error {
+			// 1: the insert that finds the claim, 2: the takeover's write
+			if key == emailKey("ann@example.com") {
+				if claims++; claims == 2 {
+					return errors.New("crash")
+				}
+			}
+			return nil
+		}
+		if err := s.Create(ctx, newUser("u1", "ann@example.com")); err == nil {
+			t.Fatal("Create() with the claim unwritable succeeded")
+		}
+		f.FailWrite = nil
+		if users, voids := userKeys(f); users != 0 || voids != 1 {
+			t.Fatalf("after the crash: %d users, %d voids; want the old id voided only", users, voids)
+		}
+		if err := s.Create(ctx, newUser("u2", "ann@example.com")); err != nil {
+			t.Fatalf("Create() after a crashed takeover = %v", err)
+		}
+		if got, err := s.GetByEmail(ctx, "ann@example.com"); err != nil || got.ID != "u2" {
+			t.Errorf("GetByEmail() = %+v, %v; want u2", got, err)
+		}
 	})
 }
 
 func TestFreshClaimIsNotTakenOver(t *testing.T) {
-	forEachStore(t, func(t *testing.T, f *fakeState, s *Store) {
+	forEachStore(t, func(t *testing.T, f *daprstatetest.Fake, s *Store) {
 		now := time.Now()
 		s.now = func() time.Time { return now }
 		crash(t, s, newUser("inflight", "ann@example.com"), now.Add(-time.Second))
@@ -247,12 +181,16 @@ func TestFreshClaimIsNotTakenOver(t *testing.T) {
 // A registration so slow that its claim went stale and was taken over must
 // not commit a second account with the same email.
 func TestSlowRegistrationLosesItsTakenOverClaim(t *testing.T) {
-	forEachStore(t, func(t *testing.T, f *fakeState, s *Store) {
+	forEachStore(t, func(t *testing.T, f *daprstatetest.Fake, s *Store) {
 		ctx := context.Background()
 		now := time.Now()
 		s.now = func() time.Time { return now }
-		f.beforeTx = func() {
-			f.beforeTx = nil
+		stalled := false
+		f.BeforeWrite = func(key string) {
+			if key != userKey("slow") || stalled {
+				return
+			}
+			stalled = true // the slow registration stalls before storing its account
 			now = now.Add(StaleClaimAfter + time.Second)
 			if err := s.Create(ctx, newUser("fast", "ann@example.com")); err != nil {
 				t.Errorf("Create(fast) = %v; want it to take over the stale claim", err)
@@ -267,11 +205,14 @@ func TestSlowRegistrationLosesItsTakenOverClaim(t *testing.T) {
 		if got, err := s.GetByEmail(ctx, "ann@example.com"); err != nil || got.ID != "fast" {
 			t.Errorf("GetByEmail() = %+v, %v; want fast", got, err)
 		}
+		if users, _ := userKeys(f); users != 1 {
+			t.Errorf("%d accounts stored; want only fast's (no orphan)", users)
+		}
 	})
 }
 
 func TestEmailKeysAreSafe(t *testing.T) {
-	forEachStore(t, func(t *testing.T, f *fakeState, s *Store) {
+	forEachStore(t, func(t *testing.T, f *daprstatetest.Fake, s *Store) {
 		ctx := context.Background()
 		for i, email := range []string{"a||b@example.com", "a/b@example.com", "a%2Fb@example.com"} {
 			if err := s.Create(ctx, newUser(fmt.Sprint("u", i), email)); err != nil {
@@ -281,11 +222,16 @@ func TestEmailKeysAreSafe(t *testing.T) {
 				t.Errorf("GetByEmail(%q) = %+v, %v", email, got, err)
 			}
 		}
+		for k := range f.Keys() {
+			if strings.Contains(k, "||") {
+				t.Errorf("key %q contains ||, which Dapr refuses", k)
+			}
+		}
 	})
 }
 
 func TestUpdate(t *testing.T) {
-	forEachStore(t, func(t *testing.T, f *fakeState, s *Store) {
+	forEachStore(t, func(t *testing.T, f *daprstatetest.Fake, s *Store) {
 		ctx := context.Background()
 		if err := s.Create(ctx, newUser("u1", "ann@example.com")); err != nil {
 			t.Fatal(err)
@@ -323,17 +269,15 @@ func TestUpdate(t *testing.T) {
 }
 
 func TestUpdateGivesUpUnderConstantConflict(t *testing.T) {
-	forEachStore(t, func(t *testing.T, f *fakeState, s *Store) {
+	forEachStore(t, func(t *testing.T, f *daprstatetest.Fake, s *Store) {
 		ctx := context.Background()
 		if err := s.Create(ctx, newUser("u1", "ann@example.com")); err != nil {
 			t.Fatal(err)
 		}
 		_, err := s.Update(ctx, "u1", func(u *user.User) error {
 			// Someone else writes every time.
-			f.mu.Lock()
-			f.set(&dapr.SetStateItem{Key: userKey("u1"), Value: f.data[userKey("u1")].value})
-			f.mu.Unlock()
-			return nil
+			it, _ := f.GetState(ctx, "users-state", userKey("u1"), nil)
+			return f.SaveStateWithETag(ctx, "users-state", userKey("u1"), it.Value, it.Etag, nil)
 		})
 		if !errors.Is(err, user.ErrConflict) {
 			t.Errorf("Update() = %v; want ErrConflict", err)
