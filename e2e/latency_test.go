@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"shop/e2e/harness"
+)
+
+// TestConfirmationLatency places orders at a steady 20 a second for ten
+// seconds and reports how long each took from created to confirmed, by the
+// service's own clock (created_at, and updated_at of the confirmed order).
+// It measures and reports; it asserts only that every order is confirmed.
+// Run it on its own: E2E_MEASURE=1 go test -run TestConfirmationLatency ./e2e/
+func TestConfirmationLatency(t *testing.T) {
+	if os.Getenv("E2E_MEASURE") == "" {
+		t.Skip("a measurement: set E2E_MEASURE=1 to run it")
+	}
+	const rate, seconds = 20, 10
+	const total = rate * seconds
+	sku := newProduct(t, total)
+	tokens := make([]string, 10)
+	for i := range tokens {
+		_, tokens[i] = newCustomer(t)
+	}
+	ctx := context.Background()
+	ids := make([]string, total)
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Second / rate)
+	defer tick.Stop()
+	for i := range total {
+		<-tick.C
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := sys.Do(ctx, harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders",
+				Body: orderBody("tok_visa", line{sku, 1}), Header: bearer(tokens[i%len(tokens)])})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var o orderView
+			if resp.Status != http.StatusAccepted || resp.JSON(&o) != nil {
+				t.Errorf("POST /orders = %d %s; want 202", resp.Status, resp.Body)
+				return
+			}
+			ids[i] = o.ID
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	var took []time.Duration
+	done := map[string]bool{}
+	err := harness.Eventually(ctx, 2*time.Minute, func() error {
+		for i, id := range ids {
+			if done[id] {
+				continue
+			}
+			o, code, err := getOrder(ctx, tokens[i%len(tokens)], id)
+			if err != nil || code != http.StatusOK {
+				return fmt.Errorf("GET order %s = %d, %v", id, code, err)
+			}
+			switch o.Status {
+			case "pending":
+				return fmt.Errorf("order %s still pending", id)
+			case "confirmed":
+				done[id] = true
+				took = append(took, o.UpdatedAt.Sub(o.CreatedAt))
+			default:
+				return fmt.Errorf("order %s ended %s (%s); want confirmed", id, o.Status, o.StatusReason)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(took)
+	n := len(took)
+	t.Logf("profile %s, %d orders at %d/s: created -> confirmed p50 %v, p90 %v, p99 %v, max %v", sys.Profile(), n, rate,
+		took[n/2].Round(time.Millisecond), took[n*90/100].Round(time.Millisecond), took[n*99/100].Round(time.Millisecond), took[n-1].Round(time.Millisecond))
+}
