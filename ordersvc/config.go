@@ -30,6 +30,10 @@ type settings struct {
 	// PAYMENT_DELAY: every new charge takes this long (tests of the race
 	// between the saga timeout and the confirm step).
 	paymentDelay time.Duration
+	// FAULT_STALL_AFTER_CLAIM: a request that claimed a new
+	// Idempotency-Key waits this long before creating its order (tests of
+	// a duplicate request racing a slow original).
+	stallAfterClaim time.Duration
 }
 
 // faults are the values of FAULT_CRASH_AFTER_COMMIT.
@@ -38,16 +42,17 @@ var faults = map[string]string{"created": order.TypeOrderCreated, "cancelled": o
 func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 	src := config.New(lookup)
 	s := settings{
-		Settings:       service.LoadSettings(src, 8083),
-		stateStore:     src.String("STATE_STORE", "orders-state"),
-		pubsub:         src.String("PUBSUB", "pubsub"),
-		ordersTopic:    src.String("ORDERS_TOPIC", "orders"),
-		inventoryTopic: src.String("INVENTORY_TOPIC", "inventory"),
-		inventoryAppID: src.String("INVENTORY_APP_ID", "inventorysvc"),
-		usersAppID:     src.String("USERS_APP_ID", "usersvc"),
-		sagaTimeout:    src.Duration("SAGA_TIMEOUT", 2*time.Minute),
-		timeoutBinding: src.String("SAGA_TIMEOUT_BINDING", "saga-timeout"),
-		paymentDelay:   src.Duration("PAYMENT_DELAY", 0),
+		Settings:        service.LoadSettings(src, 8083),
+		stateStore:      src.String("STATE_STORE", "orders-state"),
+		pubsub:          src.String("PUBSUB", "pubsub"),
+		ordersTopic:     src.String("ORDERS_TOPIC", "orders"),
+		inventoryTopic:  src.String("INVENTORY_TOPIC", "inventory"),
+		inventoryAppID:  src.String("INVENTORY_APP_ID", "inventorysvc"),
+		usersAppID:      src.String("USERS_APP_ID", "usersvc"),
+		sagaTimeout:     src.Duration("SAGA_TIMEOUT", 2*time.Minute),
+		timeoutBinding:  src.String("SAGA_TIMEOUT_BINDING", "saga-timeout"),
+		paymentDelay:    src.Duration("PAYMENT_DELAY", 0),
+		stallAfterClaim: src.Duration("FAULT_STALL_AFTER_CLAIM", 0),
 	}
 	var faultErr error
 	if v := src.String("FAULT_CRASH_AFTER_COMMIT", ""); v != "" {

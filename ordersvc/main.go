@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/sirupsen/logrus"
@@ -47,6 +48,17 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 			if eventType == cfg.crashAfterCommit {
 				log.WithField("event", eventType).Error("fault hook: exiting between commit and publish")
 				os.Exit(3)
+			}
+		}))
+	}
+	if d := cfg.stallAfterClaim; d > 0 {
+		log.WithField("stall", d).Warn("fault hook on: a request that claims an Idempotency-Key stalls before creating its order")
+		opts = append(opts, order.WithAfterClaim(func(ctx context.Context) {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+			case <-t.C:
 			}
 		}))
 	}

@@ -544,3 +544,64 @@ func (s *System) SidecarGRPC(svc string) string {
 	defer s.mu.Unlock()
 	return fmt.Sprintf("127.0.0.1:%d", s.procs[svc+"-dapr"].grpcPort)
 }
+
+// RestartWith stops a process if it still runs (SIGTERM, then SIGKILL after
+// ten seconds) and starts it again with its environment changed: each
+// entry of env sets a variable, or removes it when its value is "". It
+// waits until the process answers on its port. Tests use it to run one
+// service with test-only settings for a while.
+func (s *System) RestartWith(ctx context.Context, name string, env map[string]string) error {
+	s.mu.Lock()
+	old, ok := s.procs[name]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("no process %q", name)
+	}
+	select {
+	case <-old.done:
+	default:
+		_ = syscall.Kill(-old.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-old.done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-old.cmd.Process.Pid, syscall.SIGKILL)
+			<-old.done
+		}
+	}
+	var vars []string
+	for _, kv := range old.env {
+		if k, _, _ := strings.Cut(kv, "="); !hasKey(env, k) {
+			vars = append(vars, kv)
+		}
+	}
+	for k, v := range env {
+		if v != "" {
+			vars = append(vars, k+"="+v)
+		}
+	}
+	s.mu.Lock()
+	s.procs[name] = &process{name: old.name, args: old.args, env: vars, port: old.port, grpcPort: old.grpcPort, done: old.done, cmd: old.cmd, log: old.log}
+	s.mu.Unlock()
+	return s.Restart(ctx, name)
+}
+
+// Exited waits until the process stops on its own, or ctx ends.
+func (s *System) Exited(ctx context.Context, name string) error {
+	s.mu.Lock()
+	p, ok := s.procs[name]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("no process %q", name)
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s still running: %w", name, ctx.Err())
+	}
+}
+
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
+}

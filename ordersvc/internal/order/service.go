@@ -104,6 +104,7 @@ type Service struct {
 	publisher   Publisher
 	now         func() time.Time
 	afterCommit func(eventType string)
+	afterClaim  func(ctx context.Context)
 	report      func(ctx context.Context, err error)
 }
 
@@ -120,6 +121,13 @@ func WithAfterCommit(f func(eventType string)) Option {
 	return func(s *Service) { s.afterCommit = f }
 }
 
+// WithAfterClaim sets a function called after a request claimed a new
+// Idempotency-Key and before it creates the order. It is a fault hook for
+// tests of a duplicate request racing a slow original.
+func WithAfterClaim(f func(ctx context.Context)) Option {
+	return func(s *Service) { s.afterClaim = f }
+}
+
 // WithReport sets where failures go that the service repairs later itself
 // (an event left for the relay); by default they are dropped.
 func WithReport(f func(ctx context.Context, err error)) Option {
@@ -131,6 +139,7 @@ func NewService(store Store, inventory Inventory, payments Payments, publisher P
 	s := &Service{store: store, inventory: inventory, payments: payments, publisher: publisher,
 		now:         func() time.Time { return time.Now().UTC() },
 		afterCommit: func(string) {},
+		afterClaim:  func(context.Context) {},
 		report:      func(context.Context, error) {},
 	}
 	for _, o := range opts {
@@ -206,6 +215,8 @@ func (s *Service) Place(ctx context.Context, req PlaceRequest) (Order, error) {
 				return Order{}, err
 			}
 			id = claimedID
+		} else {
+			s.afterClaim(ctx)
 		}
 	}
 	skus := make([]string, len(req.Lines))
@@ -289,10 +300,12 @@ func (s *Service) flush(ctx context.Context, o Order, events []Event) (Order, er
 // request that claimed its idempotency key.
 const claimWait = 3 * time.Second
 
-// awaitOrder polls for the order until it exists or claimWait passes.
+// awaitOrder polls for the order until it exists or claimWait passes;
+// then it reports ErrNotFound. Each read runs with the request's context,
+// so that the wait's end does not cut a read short.
 func (s *Service) awaitOrder(ctx context.Context, id string) (Order, error) {
-	ctx, cancel := context.WithTimeout(ctx, claimWait)
-	defer cancel()
+	deadline := time.NewTimer(claimWait)
+	defer deadline.Stop()
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -302,6 +315,8 @@ func (s *Service) awaitOrder(ctx context.Context, id string) (Order, error) {
 		}
 		select {
 		case <-ctx.Done():
+			return Order{}, ctx.Err()
+		case <-deadline.C:
 			return Order{}, err
 		case <-t.C:
 		}
