@@ -141,6 +141,32 @@ func TestCrashBetweenCommitAndPublish(t *testing.T) {
 	ctx := context.Background()
 	_, token := newCustomer(t)
 	sku := newProduct(t, 5)
+	header := bearer(token)
+	header.Set("Idempotency-Key", "crash-after-commit-"+sku)
+	body := orderBody("tok_visa", line{sku, 1})
+	o := crashAfterCommit(t, token, body, header, nil)
+	// No request publishes it now: only the sweep can.
+	awaitOrder(t, token, o.ID, "confirmed", "charged")
+	awaitStock(t, sku, 4, 0, 1)
+	// The client's retry gets the same order.
+	resp, err := sys.Do(ctx, harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders", Body: body, Header: header})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again orderView
+	if resp.Status != http.StatusAccepted || resp.JSON(&again) != nil || again.ID != o.ID || again.Status != "confirmed" {
+		t.Errorf("retried POST /orders = %d %s; want 202 with the confirmed order %s", resp.Status, resp.Body, o.ID)
+	}
+}
+
+// crashAfterCommit places an order (body, header) with ordersvc's fault
+// hook on, so that ordersvc exits right after storing the order and before
+// publishing its order.created. Once it has exited, whileDown runs (if not
+// nil) and ordersvc starts again without the hook. It returns the order,
+// found through its owner's listing: the client never got an answer.
+func crashAfterCommit(t *testing.T, token string, body any, header http.Header, whileDown func()) orderView {
+	t.Helper()
+	ctx := context.Background()
 	t.Cleanup(func() {
 		if err := sys.RestartWith(ctx, "ordersvc", map[string]string{"FAULT_CRASH_AFTER_COMMIT": ""}); err != nil {
 			t.Errorf("restart ordersvc without the fault hook: %v", err)
@@ -149,9 +175,6 @@ func TestCrashBetweenCommitAndPublish(t *testing.T) {
 	if err := sys.RestartWith(ctx, "ordersvc", map[string]string{"FAULT_CRASH_AFTER_COMMIT": "created"}); err != nil {
 		t.Fatal(err)
 	}
-	header := bearer(token)
-	header.Set("Idempotency-Key", "crash-after-commit-"+sku)
-	body := orderBody("tok_visa", line{sku, 1})
 	resp, err := sys.Do(ctx, harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders", Body: body, Header: header})
 	if err == nil && resp.Status == http.StatusAccepted {
 		t.Fatalf("POST /orders = 202 %s; want no answer, ordersvc exiting after the commit", resp.Body)
@@ -161,11 +184,13 @@ func TestCrashBetweenCommitAndPublish(t *testing.T) {
 	if err := sys.Exited(waitCtx, "ordersvc"); err != nil {
 		t.Fatal(err)
 	}
+	if whileDown != nil {
+		whileDown()
+	}
 	if err := sys.RestartWith(ctx, "ordersvc", map[string]string{"FAULT_CRASH_AFTER_COMMIT": ""}); err != nil {
 		t.Fatal(err)
 	}
-	// The order was stored before the crash: the customer sees it.
-	var id string
+	var o orderView
 	err = harness.Eventually(ctx, 30*time.Second, func() error {
 		resp, err := sys.Do(ctx, harness.Request{Method: http.MethodGet, Service: "ordersvc", Path: "/orders", Header: bearer(token)})
 		if err != nil {
@@ -174,28 +199,14 @@ func TestCrashBetweenCommitAndPublish(t *testing.T) {
 		var page struct {
 			Orders []orderView `json:"orders"`
 		}
-		if err := resp.JSON(&page); err != nil {
-			return err
+		if err := resp.JSON(&page); err != nil || len(page.Orders) != 1 {
+			return fmt.Errorf("GET /orders = %d %s; want the one order stored before the crash", resp.Status, resp.Body)
 		}
-		if len(page.Orders) != 1 {
-			return fmt.Errorf("GET /orders = %d %+v; want the one order stored before the crash", resp.Status, page.Orders)
-		}
-		id = page.Orders[0].ID
+		o = page.Orders[0]
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// No request publishes it now: only the sweep can.
-	awaitOrder(t, token, id, "confirmed", "charged")
-	awaitStock(t, sku, 4, 0, 1)
-	// The client's retry gets the same order.
-	resp, err = sys.Do(ctx, harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders", Body: body, Header: header})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var again orderView
-	if resp.Status != http.StatusAccepted || resp.JSON(&again) != nil || again.ID != id || again.Status != "confirmed" {
-		t.Errorf("retried POST /orders = %d %s; want 202 with the confirmed order %s", resp.Status, resp.Body, id)
-	}
+	return o
 }

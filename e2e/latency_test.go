@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,33 +29,7 @@ func TestConfirmationLatency(t *testing.T) {
 		_, tokens[i] = newCustomer(t)
 	}
 	ctx := context.Background()
-	ids := make([]string, total)
-	var wg sync.WaitGroup
-	tick := time.NewTicker(time.Second / rate)
-	defer tick.Stop()
-	for i := range total {
-		<-tick.C
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := sys.Do(ctx, harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders",
-				Body: orderBody("tok_visa", line{sku, 1}), Header: bearer(tokens[i%len(tokens)])})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			var o orderView
-			if resp.Status != http.StatusAccepted || resp.JSON(&o) != nil {
-				t.Errorf("POST /orders = %d %s; want 202", resp.Status, resp.Body)
-				return
-			}
-			ids[i] = o.ID
-		}()
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
+	ids := placePaced(t, sku, tokens, total, time.Second/rate)
 	var took []time.Duration
 	done := map[string]bool{}
 	err := harness.Eventually(ctx, 2*time.Minute, func() error {

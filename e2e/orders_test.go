@@ -381,3 +381,39 @@ func TestBadIdempotencyKeys(t *testing.T) {
 	}
 	awaitStock(t, sku, 5, 0, 0)
 }
+
+// placePaced places n orders of one unit of sku, one every `every`, by the
+// customers of tokens in turn, without waiting for answers before the next
+// one; it returns the orders' ids and ends the test if any was refused.
+func placePaced(t *testing.T, sku string, tokens []string, n int, every time.Duration) []string {
+	t.Helper()
+	ctx := context.Background()
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for i := range n {
+		<-tick.C
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := sys.Do(ctx, harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders",
+				Body: orderBody("tok_visa", line{sku, 1}), Header: bearer(tokens[i%len(tokens)])})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var o orderView
+			if resp.Status != http.StatusAccepted || resp.JSON(&o) != nil {
+				t.Errorf("POST /orders = %d %s; want 202", resp.Status, resp.Body)
+				return
+			}
+			ids[i] = o.ID
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return ids
+}

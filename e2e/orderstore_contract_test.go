@@ -26,7 +26,7 @@ func TestOrderStoreContract(t *testing.T) {
 		t.Fatalf("contract suites on profile %s: %v\n%s", sys.Profile(), err, out)
 	}
 	// Both packages ran the suite on the sidecar; neither skipped it.
-	if n := strings.Count(string(out), "--- PASS: TestContractSidecar"); n != 2 || strings.Contains(string(out), "--- SKIP") {
+	if n := strings.Count(string(out), "\n--- PASS: TestContractSidecar "); n != 2 || strings.Contains(string(out), "--- SKIP") {
 		t.Fatalf("contract suites on profile %s: %d passed; want 2\n%s", sys.Profile(), n, out)
 	}
 	t.Logf("profile %s:\n%s", sys.Profile(), out)

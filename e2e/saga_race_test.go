@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,35 +33,9 @@ func TestSagaTimeoutRacesConfirm(t *testing.T) {
 	for i := range tokens {
 		_, tokens[i] = newCustomer(t)
 	}
-	ids := make([]string, orders)
-	var wg sync.WaitGroup
 	// Spread over more than one sweep period, so that orders meet the
 	// sweep at every point of their charge.
-	tick := time.NewTicker(300 * time.Millisecond)
-	defer tick.Stop()
-	for i := range orders {
-		<-tick.C
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := sys.Do(ctx, harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders",
-				Body: orderBody("tok_visa", line{sku, 1}), Header: bearer(tokens[i%len(tokens)])})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			var o orderView
-			if resp.Status != http.StatusAccepted || resp.JSON(&o) != nil {
-				t.Errorf("POST /orders = %d %s; want 202", resp.Status, resp.Body)
-				return
-			}
-			ids[i] = o.ID
-		}()
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
+	ids := placePaced(t, sku, tokens, orders, 300*time.Millisecond)
 	// Wait until every order is settled: terminal, and its payment too (a
 	// cancelled order charged in the race is refunded after).
 	final := make([]orderView, orders)

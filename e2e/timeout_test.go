@@ -3,9 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"testing"
-	"time"
 
 	"shop/e2e/harness"
 )
@@ -20,28 +18,7 @@ func TestSagaTimeout(t *testing.T) {
 	_, token := newCustomer(t)
 	ctx := context.Background()
 	sku := newProduct(t, 5)
-	t.Cleanup(func() {
-		if err := sys.RestartWith(ctx, "ordersvc", map[string]string{"FAULT_CRASH_AFTER_COMMIT": ""}); err != nil {
-			t.Errorf("restart ordersvc without the fault hook: %v", err)
-		}
-	})
-	if err := sys.RestartWith(ctx, "ordersvc", map[string]string{"FAULT_CRASH_AFTER_COMMIT": "created"}); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := sys.Do(ctx, harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders",
-		Body: orderBody("tok_visa", line{sku, 2}), Header: bearer(token)})
-	if err == nil && resp.Status == http.StatusAccepted {
-		t.Fatalf("POST /orders = 202 %s; want no answer, ordersvc exiting after the commit", resp.Body)
-	}
-	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := sys.Exited(waitCtx, "ordersvc"); err != nil {
-		t.Fatal(err)
-	}
-	if err := sys.Kill("inventorysvc"); err != nil {
-		t.Fatal(err)
-	}
-	inventoryDown := true
+	inventoryDown := false
 	defer func() {
 		if inventoryDown {
 			if err := sys.Restart(ctx, "inventorysvc"); err != nil {
@@ -49,29 +26,14 @@ func TestSagaTimeout(t *testing.T) {
 			}
 		}
 	}()
-	if err := sys.RestartWith(ctx, "ordersvc", map[string]string{"FAULT_CRASH_AFTER_COMMIT": ""}); err != nil {
-		t.Fatal(err)
-	}
-	var o orderView
-	err = harness.Eventually(ctx, 30*time.Second, func() error {
-		resp, err := sys.Do(ctx, harness.Request{Method: http.MethodGet, Service: "ordersvc", Path: "/orders", Header: bearer(token)})
-		if err != nil {
-			return err
+	o := crashAfterCommit(t, token, orderBody("tok_visa", line{sku, 2}), bearer(token), func() {
+		if err := sys.Kill("inventorysvc"); err != nil {
+			t.Fatal(err)
 		}
-		var page struct {
-			Orders []orderView `json:"orders"`
-		}
-		if err := resp.JSON(&page); err != nil || len(page.Orders) != 1 {
-			return fmt.Errorf("GET /orders = %d %s; want one order", resp.Status, resp.Body)
-		}
-		o = page.Orders[0]
-		return nil
+		inventoryDown = true
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got orderView
-	err = harness.Eventually(ctx, 3*sagaTimeout, func() error {
+	err := harness.Eventually(ctx, 3*sagaTimeout, func() error {
 		var err error
 		if got, _, err = getOrder(ctx, token, o.ID); err != nil {
 			return err

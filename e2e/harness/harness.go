@@ -72,7 +72,8 @@ type process struct {
 	env      []string
 	log      string
 	done     chan struct{}
-	port     int // the port that answers when it is up (health checks)
+	port     int  // the port that answers when it is up (health checks)
+	killed   bool // stopped by Kill, not on its own
 }
 
 // Start builds the services and starts a system for opts.Profile. On error
@@ -418,6 +419,9 @@ func (s *System) exited() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, name := range s.order {
+		if s.procs[name].killed {
+			continue
+		}
 		select {
 		case <-s.procs[name].done:
 			return name
@@ -439,6 +443,9 @@ func (s *System) InvokeURL(svc, path string) string {
 func (s *System) Kill(name string) error {
 	s.mu.Lock()
 	p, ok := s.procs[name]
+	if ok {
+		p.killed = true
+	}
 	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("no process %q", name)

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 
 	dapr "github.com/dapr/go-sdk/client"
 
+	"shop/ordersvc/internal/contracttest"
 	"shop/ordersvc/internal/order"
 	"shop/platform/daprstate"
 	"shop/platform/daprstate/daprstatetest"
@@ -22,24 +22,11 @@ import (
 
 // The contract of the store, run on the fake state API here and, by the
 // end-to-end suite, on every profile's real sidecar (TestContractSidecar).
-func TestContractFake(t *testing.T) {
-	contract(t, daprstate.New(daprstatetest.New(), "orders-state"))
-}
+func TestContractFake(t *testing.T) { contract(t, contracttest.Fake()) }
 
-// TestContractSidecar runs the contract against a real sidecar when
-// ORDERS_CONTRACT_DAPR_GRPC names its gRPC address (e2e does).
-func TestContractSidecar(t *testing.T) {
-	addr := os.Getenv("ORDERS_CONTRACT_DAPR_GRPC")
-	if addr == "" {
-		t.Skip("ORDERS_CONTRACT_DAPR_GRPC not set: the e2e suite runs this against each profile's sidecar")
-	}
-	client, err := dapr.NewClientWithAddressContext(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	contract(t, daprstate.New(client, "orders-state"))
-}
+// TestContractSidecar runs the contract against a real sidecar when the
+// end-to-end suite names one (e2e/orderstore_contract_test.go).
+func TestContractSidecar(t *testing.T) { contract(t, contracttest.Sidecar(t)) }
 
 func unique(prefix string) string {
 	var b [6]byte

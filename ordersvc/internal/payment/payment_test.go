@@ -4,35 +4,20 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	dapr "github.com/dapr/go-sdk/client"
-
+	"shop/ordersvc/internal/contracttest"
 	"shop/platform/daprstate"
 	"shop/platform/daprstate/daprstatetest"
 )
 
-func TestContractFake(t *testing.T) {
-	contract(t, daprstate.New(daprstatetest.New(), "orders-state"))
-}
+func TestContractFake(t *testing.T) { contract(t, contracttest.Fake()) }
 
-// TestContractSidecar runs the contract against a real sidecar when
-// ORDERS_CONTRACT_DAPR_GRPC names its gRPC address (e2e does).
-func TestContractSidecar(t *testing.T) {
-	addr := os.Getenv("ORDERS_CONTRACT_DAPR_GRPC")
-	if addr == "" {
-		t.Skip("ORDERS_CONTRACT_DAPR_GRPC not set: the e2e suite runs this against each profile's sidecar")
-	}
-	client, err := dapr.NewClientWithAddressContext(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	contract(t, daprstate.New(client, "orders-state"))
-}
+// TestContractSidecar runs the contract against a real sidecar when the
+// end-to-end suite names one (e2e/orderstore_contract_test.go).
+func TestContractSidecar(t *testing.T) { contract(t, contracttest.Sidecar(t)) }
 
 func orderID() string {
 	var b [8]byte
