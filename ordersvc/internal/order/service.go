@@ -596,6 +596,9 @@ func IDTime(id string) (time.Time, bool) {
 // List returns a page of the user's orders, or everyone's when userID is
 // "", about newest first, from the cursor a previous page returned.
 func (s *Service) List(ctx context.Context, userID, cursor string, limit int) ([]Order, string, error) {
+	if userID != "" && !ValidKeyPart(userID) {
+		return []Order{}, "", nil // no account has this id, so no orders
+	}
 	return s.store.List(ctx, userID, cursor, limit)
 }
 

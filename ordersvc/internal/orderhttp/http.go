@@ -260,9 +260,8 @@ func (h *Handler) onInventory(r *http.Request, e events.CloudEvent) error {
 	if errors.Is(err, order.ErrNotFound) {
 		// Inventory only answers orders it learnt of from order.created,
 		// which is published only once its order is stored: this one is
-		// not ours (another
-		// system on the same topic, or a test). Nothing to do, and nothing
-		// that retrying or a dead letter would mend.
+		// not ours (another system on the same topic, or a test). Nothing
+		// to do, and nothing that retrying or a dead letter would mend.
 		httpx.Logger(r.Context()).WithField("order_id", ev.OrderID).Warn("inventory outcome for an unknown order ignored")
 		return nil
 	}
