@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -246,10 +247,14 @@ func (s *Service) Place(ctx context.Context, req PlaceRequest) (Order, error) {
 	// Indexes first: an indexed id whose order never got written is skipped,
 	// while an order missing from the indexes would be lost to its owner
 	// and to the sweep.
-	if err := s.store.Watch(ctx, o.ID, now); err != nil {
-		return Order{}, err
-	}
-	if err := s.store.Index(ctx, o); err != nil {
+	// The index writes touch different keys and need no order among
+	// themselves: they run at once.
+	var watchErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { watchErr = s.store.Watch(ctx, o.ID, now) })
+	indexErr := s.store.Index(ctx, o)
+	wg.Wait()
+	if err := errors.Join(watchErr, indexErr); err != nil {
 		return Order{}, err
 	}
 	err = s.store.Insert(ctx, o)

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"shop/ordersvc/internal/order"
@@ -147,11 +148,14 @@ func (s *Store) ClaimKey(ctx context.Context, userID, key, orderID, requestHash 
 }
 
 // Index adds the order to its user's list and its shard of all orders.
+// The two are different keys, written at once.
 func (s *Store) Index(ctx context.Context, o order.Order) error {
-	if err := s.push(ctx, userList(o.UserID), o.ID); err != nil {
-		return err
-	}
-	return s.push(ctx, allList(shardOf(o.ID)), o.ID)
+	var userErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { userErr = s.push(ctx, userList(o.UserID), o.ID) })
+	allErr := s.push(ctx, allList(shardOf(o.ID)), o.ID)
+	wg.Wait()
+	return errors.Join(userErr, allErr)
 }
 
 type head struct {
