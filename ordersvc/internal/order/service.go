@@ -170,9 +170,10 @@ func (e *InvalidError) Error() string { return fmt.Sprintf("invalid request: %v"
 //  1. the idempotency claim (insert of one key). A crash after it leaves a
 //     claim without an order: a retry with the key waits briefly for the
 //     order, then creates it under the claimed id.
-//  2. the sweep's index entry (Watch), then the user's and the all-orders
-//     index pages. A crash after any of them leaves ids whose order does not
-//     exist: listings skip them, the sweep drops its entry after a while.
+//  2. the sweep's index entry (Watch), the user's and the all-orders index
+//     pages, written at once. A crash after any of them leaves ids whose
+//     order does not exist: listings skip them, the sweep drops its entry
+//     after a while.
 //  3. the order with order.created in its outbox (insert of one key: it
 //     never overwrites an order, so a duplicate request racing the original
 //     cannot reset it). A crash after it leaves the event in the record:
