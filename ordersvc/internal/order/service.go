@@ -271,12 +271,14 @@ func (s *Service) Place(ctx context.Context, req PlaceRequest) (Order, error) {
 }
 
 // published runs right after o, carrying its new event e, was committed:
-// it publishes e and removes it from the record. A failure is reported and
-// left to the sweep, which publishes e later; the order is committed either
-// way. It returns the order as it stands.
+// it publishes the events of o's outbox, e last (an older one left by a
+// failure goes first, so that one order's events keep their order), and
+// removes them from the record. A failure is reported and left to the
+// sweep, which publishes them later; the order is committed either way. It
+// returns the order as it stands.
 func (s *Service) published(ctx context.Context, o Order, e Event) Order {
 	s.afterCommit(e.Type)
-	cleared, err := s.flush(ctx, o, []Event{e})
+	cleared, err := s.flush(ctx, o, o.Outbox)
 	if err != nil {
 		s.report(ctx, fmt.Errorf("order %s: %s left for the relay: %w", o.ID, e.Type, err))
 		return o

@@ -442,6 +442,24 @@ func TestCancelOfAConfirmedOrderIsRelayed(t *testing.T) {
 	}
 }
 
+// An event left in the record by a failed publish goes out before the
+// next one of the same order, so that one order's events keep their order.
+func TestEventsOfAnOrderKeepTheirOrder(t *testing.T) {
+	f := newFixture()
+	f.pub.FailNext(1)
+	o := f.place(t, "tok_visa", "")
+	if _, err := f.svc.Cancel(context.Background(), o.ID, "u1", false); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{order.TypeOrderCreated, "order.cancelled/cancelled_by_customer"}
+	if got := f.published(o.ID); !slices.Equal(got, want) {
+		t.Errorf("published %v; want %v", got, want)
+	}
+	if got := f.order(t, o.ID); len(got.Outbox) != 0 {
+		t.Errorf("outbox %v; want empty", got.Outbox)
+	}
+}
+
 // The sweep read the index, then a cancel watched the order again and
 // stored its event: the sweep's removal, with the old mark, keeps it.
 func TestUnwatchKeepsAnOrderWatchedAgain(t *testing.T) {
