@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"shop/platform/daprstate/daprstatetest"
 )
 
 // TestOrderStoreContract runs the contract suites of ordersvc's store
@@ -20,7 +22,11 @@ func TestOrderStoreContract(t *testing.T) {
 	cmd := exec.CommandContext(context.Background(), "go", "test", "-count=1", "-v", "-run", "^TestContractSidecar$",
 		"./ordersvc/internal/orderstore/", "./ordersvc/internal/payment/")
 	cmd.Dir = root
-	cmd.Env = append(cmd.Environ(), "ORDERS_CONTRACT_DAPR_GRPC="+sys.SidecarGRPC("ordersvc"))
+	cmd.Env = append(cmd.Environ(),
+		daprstatetest.EnvSidecar+"="+sys.SidecarGRPC("ordersvc"),
+		daprstatetest.EnvStore+"=orders-state",
+		// The Dapr client reads its sidecar's token from here.
+		"DAPR_API_TOKEN="+sys.SidecarToken("ordersvc"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("contract suites on profile %s: %v\n%s", sys.Profile(), err, out)

@@ -359,6 +359,20 @@ func TestGateway(t *testing.T) {
 		"/v1.0/state/orders-state/k": false,
 		"/v1.0/shutdown":             false,
 		"/v1.0/healthzX":             false,
+		"/v1.0/invoke/inventorysvc/method/products/caf%C3%A9":    true,
+		"/v1.0/invoke/inventorysvc/method/products/a%e2%80%8bb":  true,
+		"/v1.0/invoke/inventorysvc/method/products/%F0%9F%98%80": true,
+		"/v1.0/invoke/inventorysvc/method/products/%C0%AF":       false,
+		"/v1.0/invoke/inventorysvc/method/products/%ED%A0%80":    false,
+		"/v1.0/invoke/inventorysvc/method/products/%E2%80":       false,
+		"/V1.0/invoke/inventorysvc/method/products":              false,
+		"/v1.0/invoke/INVENTORYSVC/method/products":              false,
+		"/v1.0/invoke/ordersvc/method/orders/o1%2Fx?page=2":      true,
+		"/v1.0/invoke/usersvc/method/users/%00":                  false,
+		"/v1.0/invoke/usersvc/method/users/a%0Ab":                false,
+		"/v1.0/invoke/usersvc/method/users/%7F":                  false,
+		"/v1.0/invoke/usersvc/method/users/%FF%FE":               false,
+		"/v1.0/invoke/usersvc/method/users/caf\xc3\xa9":          false,
 	} {
 		if got := rule.MatchString(uri); got != want {
 			t.Errorf("routes rule on %s = %v; want %v", uri, got, want)

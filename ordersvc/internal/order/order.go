@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Status is where an order is in its life.
@@ -190,9 +191,13 @@ func ValidateLines(lines []Line) []FieldError {
 const MaxKeyLen = 128
 
 // ValidKeyPart reports whether s can be part of a state key: 1 to
-// MaxKeyLen characters, no control characters, and no "||" (Dapr's
-// separator of app id and key, which the sidecar refuses).
+// MaxKeyLen bytes of valid UTF-8, no control or invisible formatting
+// characters (zero-width, bidi controls: two keys that look the same are
+// the same key), and no "||" (Dapr's separator of app id and key, which
+// the sidecar refuses).
 func ValidKeyPart(s string) bool {
-	return s != "" && len(s) <= MaxKeyLen && !strings.Contains(s, "||") &&
-		!strings.ContainsFunc(s, unicode.IsControl)
+	return s != "" && len(s) <= MaxKeyLen && utf8.ValidString(s) && !strings.Contains(s, "||") &&
+		!strings.ContainsFunc(s, func(r rune) bool {
+			return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp)
+		})
 }

@@ -702,6 +702,8 @@ func TestValidKeyPart(t *testing.T) {
 	for s, want := range map[string]bool{
 		"k1": true, "order-2026-01-01/x": true, strings.Repeat("k", 128): true,
 		"": false, "a||b": false, "a\x00b": false, "tab\t": false, strings.Repeat("k", 129): false,
+		"zero\u200bwidth": false, "bidi\u202eoverride": false, "\ufeffbom": false, "bad\xffutf8": false,
+		"café": true,
 	} {
 		if got := order.ValidKeyPart(s); got != want {
 			t.Errorf("ValidKeyPart(%q) = %v; want %v", s, got, want)
