@@ -85,9 +85,8 @@ func TestStoreContract(t *testing.T) {
 			{Type: dapr.StateOperationTypeUpsert, Item: &dapr.SetStateItem{Key: key, Value: []byte(`"v6"`), Etag: &dapr.ETag{Value: stale},
 				Options: &dapr.StateOptions{Concurrency: dapr.StateConcurrencyFirstWrite}}},
 		}
-		// A multi-key transaction on this store would hang with its outbox
-		// (DESIGN.md); the inventory store, which has none, is the one that
-		// runs them, so run it there.
+		// Run on inventorysvc's store: the fact holds for the component
+		// type, whichever app's store it is.
 		inv, err := dapr.NewClientWithAddressContext(ctx, sys.SidecarGRPC("inventorysvc"))
 		if err != nil {
 			t.Fatal(err)

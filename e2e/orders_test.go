@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -290,4 +291,129 @@ func TestBadOrdersAreRejected(t *testing.T) {
 		t.Errorf("user %s has orders %+v after bad requests (%v); want none", userID, page.Orders, err)
 	}
 	awaitStock(t, sku, 5, 0, 0)
+}
+
+// A user's orders page through index pages: every order once, newest
+// first, whatever the page size.
+func TestListOrdersPages(t *testing.T) {
+	_, token := newCustomer(t)
+	sku := newProduct(t, 200)
+	const n = 105 // more than one index page
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			resp, err := sys.Do(context.Background(), harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders",
+				Body: orderBody("tok_visa", line{sku, 1}), Header: bearer(token)})
+			var o orderView
+			if err != nil || resp.Status != http.StatusAccepted || resp.JSON(&o) != nil {
+				t.Errorf("POST /orders = %v, %v", resp, err)
+				return
+			}
+			ids[i] = o.ID
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	seen := map[string]bool{}
+	token2 := ""
+	for page := 0; ; page++ {
+		if page > n {
+			t.Fatal("the listing never ends")
+		}
+		path := "/orders?page_size=40"
+		if token2 != "" {
+			path += "&page_token=" + token2
+		}
+		resp, err := sys.Do(context.Background(), harness.Request{Method: http.MethodGet, Service: "ordersvc", Path: path, Header: bearer(token)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Orders []orderView `json:"orders"`
+			Next   string      `json:"next_page_token"`
+		}
+		if resp.Status != http.StatusOK || resp.JSON(&body) != nil || len(body.Orders) > 40 {
+			t.Fatalf("GET %s = %d %s", path, resp.Status, resp.Body)
+		}
+		for _, o := range body.Orders {
+			if seen[o.ID] {
+				t.Errorf("order %s listed twice", o.ID)
+			}
+			seen[o.ID] = true
+		}
+		if body.Next == "" {
+			break
+		}
+		token2 = body.Next
+	}
+	for _, id := range ids {
+		if !seen[id] {
+			t.Errorf("order %s not listed", id)
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("listed %d orders; want %d", len(seen), n)
+	}
+}
+
+// Idempotency-Keys that cannot become part of a state key are refused
+// with a problem, before anything is stored.
+func TestBadIdempotencyKeys(t *testing.T) {
+	_, token := newCustomer(t)
+	sku := newProduct(t, 5)
+	for name, key := range map[string]string{"with ||": "a||b", "too long": strings.Repeat("k", 129)} {
+		header := bearer(token)
+		header.Set("Idempotency-Key", key)
+		resp, err := sys.Do(context.Background(), harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders",
+			Body: orderBody("tok_visa", line{sku, 1}), Header: header})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkProblem(t, "Idempotency-Key "+name, resp, http.StatusBadRequest, "Idempotency-Key")
+	}
+	awaitStock(t, sku, 5, 0, 0)
+}
+
+// placePaced places n orders of one unit of sku, one every `every`, by the
+// customers of tokens in turn, without waiting for answers before the next
+// one; it returns the orders' ids and ends the test if any was refused.
+func placePaced(t *testing.T, sku string, tokens []string, n int, every time.Duration) []string {
+	t.Helper()
+	ctx := context.Background()
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for i := range n {
+		<-tick.C
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := sys.Do(ctx, harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders",
+				Body: orderBody("tok_visa", line{sku, 1}), Header: bearer(tokens[i%len(tokens)])})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var o orderView
+			if resp.Status != http.StatusAccepted || resp.JSON(&o) != nil {
+				t.Errorf("POST /orders = %d %s; want 202", resp.Status, resp.Body)
+				return
+			}
+			ids[i] = o.ID
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return ids
 }

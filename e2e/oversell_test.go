@@ -13,8 +13,8 @@ import (
 )
 
 // TestNoOversell: 300 concurrent orders from 30 customers for a product with
-// 100 in stock. Exactly 100 units are sold, across confirmed orders; every
-// order ends in a terminal state; the stock adds up.
+// 100 in stock. Exactly 100 orders are confirmed and the other 200 rejected
+// out of stock, none timed out; the stock adds up.
 func TestNoOversell(t *testing.T) {
 	const customers, perCustomer, stock = 30, 10, 100
 	sku := newProduct(t, stock)
@@ -88,8 +88,7 @@ func TestNoOversell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var confirmed, rejected, timedOut int
-	var late []string
+	var confirmed, rejected int
 	var toConfirm []time.Duration
 	for id, o := range final {
 		switch {
@@ -100,23 +99,14 @@ func TestNoOversell(t *testing.T) {
 			toConfirm = append(toConfirm, o.UpdatedAt.Sub(o.CreatedAt))
 		case o.Status == "rejected" && o.StatusReason == "out_of_stock":
 			rejected++
-		case o.Status == "cancelled" && o.StatusReason == "saga_timeout":
-			// Terminal too: the saga gave up on an order whose events were
-			// held up, and its late reservation is released.
-			timedOut++
-			late = append(late, id)
 		default:
-			t.Errorf("order %s ended %s (%s); want confirmed, rejected or timed out", id, o.Status, o.StatusReason)
+			// A saga timeout here is a defect: every event of every order
+			// must be handled well within the timeout.
+			t.Errorf("order %s ended %s (%s); want confirmed or rejected out_of_stock", id, o.Status, o.StatusReason)
 		}
 	}
-	if confirmed > stock {
-		t.Errorf("%d orders confirmed for %d units: oversold", confirmed, stock)
-	}
-	if timedOut == 0 && (confirmed != stock || rejected != len(orders)-stock) {
+	if confirmed != stock || rejected != len(orders)-stock {
 		t.Errorf("%d confirmed, %d rejected; want %d and %d", confirmed, rejected, stock, len(orders)-stock)
-	}
-	if timedOut > 0 {
-		t.Logf("%d orders timed out (saga timeout %v) before their events were handled: %v", timedOut, sagaTimeout, late)
 	}
 	// Every unit is sold to a confirmed order or available again.
 	awaitStock(t, sku, int64(stock-confirmed), 0, int64(confirmed))

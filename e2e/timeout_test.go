@@ -3,43 +3,35 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"testing"
 
 	"shop/e2e/harness"
 )
 
-// TestSagaTimeout: inventorysvc goes down right after an order is accepted,
-// so nobody answers its order.created. The order is cancelled when the saga
-// times out. Once inventorysvc is back it gets the event and reserves;
-// ordersvc, finding the order cancelled, has the reservation released.
+// TestSagaTimeout: nobody answers an order's order.created, so the order is
+// cancelled when the saga times out. To hold the event back, ordersvc stops
+// right after storing the order (the test-only fault hook) and inventorysvc
+// is stopped before ordersvc comes back, whose sweep then publishes the
+// event. Once inventorysvc is back it gets order.created and the
+// cancellation; its reservation ends released and the stock is whole.
 func TestSagaTimeout(t *testing.T) {
 	_, token := newCustomer(t)
 	ctx := context.Background()
-	var sku string
-	var o orderView
-	for attempt := 0; ; attempt++ {
-		if attempt == 3 {
-			t.Fatal("inventorysvc answered every order before it could be stopped")
+	sku := newProduct(t, 5)
+	inventoryDown := false
+	defer func() {
+		if inventoryDown {
+			if err := sys.Restart(ctx, "inventorysvc"); err != nil {
+				t.Error(err)
+			}
 		}
-		sku = newProduct(t, 5)
-		o = placeOrder(t, token, orderBody("tok_visa", line{sku, 2}))
-		// The outbox publishes a second after the commit: time enough to
-		// take inventorysvc down before order.created reaches it.
+	}()
+	o := crashAfterCommit(t, token, orderBody("tok_visa", line{sku, 2}), bearer(token), func() {
 		if err := sys.Kill("inventorysvc"); err != nil {
 			t.Fatal(err)
 		}
-		got, code, err := getOrder(ctx, token, o.ID)
-		if err != nil || code != http.StatusOK {
-			t.Fatalf("GET order = %d, %v", code, err)
-		}
-		if got.Status == "pending" {
-			break
-		}
-		if err := sys.Restart(ctx, "inventorysvc"); err != nil {
-			t.Fatal(err)
-		}
-	}
+		inventoryDown = true
+	})
 	var got orderView
 	err := harness.Eventually(ctx, 3*sagaTimeout, func() error {
 		var err error
@@ -51,20 +43,25 @@ func TestSagaTimeout(t *testing.T) {
 		}
 		return nil
 	})
-	if restartErr := sys.Restart(ctx, "inventorysvc"); restartErr != nil {
-		t.Fatal(restartErr)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := sys.Restart(ctx, "inventorysvc"); err != nil {
+		t.Fatal(err)
+	}
+	inventoryDown = false
 	if got.StatusReason != "saga_timeout" || got.PaymentStatus != "none" {
 		t.Errorf("order %s (%s), payment %s; want cancelled by saga_timeout, no payment", got.Status, got.StatusReason, got.PaymentStatus)
 	}
 	if age := got.UpdatedAt.Sub(got.CreatedAt); age < sagaTimeout {
 		t.Errorf("cancelled %v after it was placed; want no sooner than the saga timeout %v", age, sagaTimeout)
 	}
-	// The late reservation is released: the stock is whole again, and the
-	// order stays cancelled.
+	// The late order.created reaches the inventory, and what it did is
+	// undone: the reservation ends released (reserved and given back, or
+	// refused because the cancellation came first), the stock is whole,
+	// and the order stays cancelled.
+	r := waitReservation(t, o.ID, func(r *reservation) bool { return r.Status == "released" && r.Outcome != "" })
+	t.Logf("late reservation: %s, outcome %s", r.Status, r.Outcome)
 	awaitStock(t, sku, 5, 0, 0)
 	if got := awaitOrder(t, token, o.ID, "cancelled", "none"); got.StatusReason != "saga_timeout" {
 		t.Errorf("after the late reservation the order is %s (%s)", got.Status, got.StatusReason)

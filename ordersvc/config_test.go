@@ -24,4 +24,15 @@ func TestLoadSettings(t *testing.T) {
 	if _, err := loadSettings(env(map[string]string{"SHUTDOWN_DRAIN": "-3s"})); err == nil || !strings.Contains(err.Error(), "SHUTDOWN_DRAIN") {
 		t.Errorf("loadSettings(bad) error = %v; want one naming SHUTDOWN_DRAIN", err)
 	}
+	// The test-only settings are off unless set, and checked when set.
+	if s.crashAfterCommit != "" || s.paymentDelay != 0 || s.stallAfterClaim != 0 {
+		t.Errorf("loadSettings() = %+v; want every fault hook off by default", s)
+	}
+	s, err = loadSettings(env(map[string]string{"FAULT_CRASH_AFTER_COMMIT": "created", "PAYMENT_DELAY": "2s"}))
+	if err != nil || s.crashAfterCommit != "order.created" || s.paymentDelay.Seconds() != 2 {
+		t.Errorf("loadSettings(faults) = %+v, %v; want a crash after order.created and a 2s payment", s, err)
+	}
+	if _, err := loadSettings(env(map[string]string{"FAULT_CRASH_AFTER_COMMIT": "confirmed"})); err == nil || !strings.Contains(err.Error(), "FAULT_CRASH_AFTER_COMMIT") {
+		t.Errorf("loadSettings(bad fault) error = %v; want one naming FAULT_CRASH_AFTER_COMMIT", err)
+	}
 }

@@ -13,7 +13,7 @@ import (
 // The document lists every route the service serves, and nothing else.
 func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
 	r := httpx.NewRouter()
-	h := orderhttp.New(order.NewService(nil, nil, nil, nil, nil), nil, auth.NewVerifier(nil), nil, orderhttp.Config{TimeoutBinding: "saga-timeout"})
+	h := orderhttp.New(order.NewService(nil, nil, nil, nil), nil, auth.NewVerifier(nil), nil, orderhttp.Config{TimeoutBinding: "saga-timeout"})
 	routes(r, h)
 	undocumented, unserved, err := openapi.Diff(openAPI, r)
 	if err != nil {

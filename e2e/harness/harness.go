@@ -99,8 +99,9 @@ type process struct {
 	env       []string
 	log       string
 	done      chan struct{}
-	port      int // the port that answers when it is up (health checks)
-	pprof     int // where it serves Go profiles (Options.Profiling), or 0
+	port      int  // the port that answers when it is up (health checks)
+	killed    bool // stopped by Kill, not on its own
+	pprof     int  // where it serves Go profiles (Options.Profiling), or 0
 }
 
 // Start builds the services and starts a system for opts.Profile. On error
@@ -380,7 +381,7 @@ var (
 	// a scope entry, or a resiliency target, naming one of the system's app ids
 	scopeLine  = regexp.MustCompile(`(?m)^(\s*-\s*)(gateway|usersvc|inventorysvc|ordersvc)\s*$`)
 	targetLine = regexp.MustCompile(`(?m)^(\s+)(usersvc|inventorysvc|ordersvc):\s*$`)
-	// a topic named in a component (outbox) or a subscription
+	// a topic named in a subscription
 	topicLine = regexp.MustCompile(`(?m)^(\s*(?:value|topic):\s*)(orders|inventory|users)\s*$`)
 	// the secret store's file
 	secretsFileLine = regexp.MustCompile(`(?m)^(\s*value:\s*)(\.dev/secrets\.json)\s*$`)
@@ -403,12 +404,6 @@ func (s *System) renameTopics(value string) string {
 				return s.Topic(name)
 			case name + "-deadletter":
 				return s.Topic(name) + "-deadletter"
-			}
-			// The outbox's internal topic: namespace, app id, topic, "outbox".
-			for _, app := range Services {
-				if t == "default"+app+name+"outbox" {
-					return "default" + s.AppIDs[app] + s.Topic(name) + "outbox"
-				}
 			}
 		}
 		return t
@@ -606,6 +601,9 @@ func (s *System) exited() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, name := range s.order {
+		if s.procs[name].killed {
+			continue
+		}
 		select {
 		case <-s.procs[name].done:
 			return name
@@ -627,6 +625,9 @@ func (s *System) InvokeURL(svc, path string) string {
 func (s *System) Kill(name string) error {
 	s.mu.Lock()
 	p, ok := s.procs[name]
+	if ok {
+		p.killed = true
+	}
 	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("no process %q", name)
@@ -766,4 +767,65 @@ func (s *System) Pids() map[string]int {
 		out[name] = p.cmd.Process.Pid
 	}
 	return out
+}
+
+// RestartWith stops a process if it still runs (SIGTERM, then SIGKILL after
+// ten seconds) and starts it again with its environment changed: each
+// entry of env sets a variable, or removes it when its value is "". It
+// waits until the process answers on its port. Tests use it to run one
+// service with test-only settings for a while.
+func (s *System) RestartWith(ctx context.Context, name string, env map[string]string) error {
+	s.mu.Lock()
+	old, ok := s.procs[name]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("no process %q", name)
+	}
+	select {
+	case <-old.done:
+	default:
+		_ = syscall.Kill(-old.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-old.done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-old.cmd.Process.Pid, syscall.SIGKILL)
+			<-old.done
+		}
+	}
+	var vars []string
+	for _, kv := range old.env {
+		if k, _, _ := strings.Cut(kv, "="); !hasKey(env, k) {
+			vars = append(vars, kv)
+		}
+	}
+	for k, v := range env {
+		if v != "" {
+			vars = append(vars, k+"="+v)
+		}
+	}
+	s.mu.Lock()
+	s.procs[name] = &process{name: old.name, args: old.args, env: vars, port: old.port, grpcPort: old.grpcPort, daprToken: old.daprToken, done: old.done, cmd: old.cmd, log: old.log}
+	s.mu.Unlock()
+	return s.Restart(ctx, name)
+}
+
+// Exited waits until the process stops on its own, or ctx ends.
+func (s *System) Exited(ctx context.Context, name string) error {
+	s.mu.Lock()
+	p, ok := s.procs[name]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("no process %q", name)
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s still running: %w", name, ctx.Err())
+	}
+}
+
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
 }

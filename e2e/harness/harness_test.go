@@ -39,7 +39,7 @@ func TestGatewayRateLimit(t *testing.T) {
 func TestRenameTopics(t *testing.T) {
 	s := &System{suffix: "x1", AppIDs: map[string]string{"ordersvc": "ordersvc-x1", "inventorysvc": "inventorysvc-x1", "usersvc": "usersvc-x1"}}
 	tests := map[string]string{
-		"ordersvc=orders,orders-deadletter,inventory-deadletter,defaultordersvcordersoutbox;inventorysvc=inventory;usersvc=users": "ordersvc-x1=orders-x1,orders-x1-deadletter,inventory-x1-deadletter,defaultordersvc-x1orders-x1outbox;inventorysvc-x1=inventory-x1;usersvc-x1=users-x1",
+		"ordersvc=orders,orders-deadletter,inventory-deadletter;inventorysvc=inventory;usersvc=users": "ordersvc-x1=orders-x1,orders-x1-deadletter,inventory-x1-deadletter;inventorysvc-x1=inventory-x1;usersvc-x1=users-x1",
 		"orders,inventory,users-deadletter": "orders-x1,inventory-x1,users-x1-deadletter",
 		"other=topic":                       "other=topic",
 	}

@@ -28,9 +28,9 @@ type CloudEvent struct {
 	TraceParent     string          `json:"traceparent"`
 }
 
-// Payload returns the event's data as JSON. Events published through the
-// transactional outbox arrive with the JSON text as a string (text/plain);
-// events published directly arrive as an object. Both give the same bytes.
+// Payload returns the event's data as JSON. The shop's publishers send it
+// as an object; a publisher that sent the JSON text as a string
+// (text/plain, as Dapr's transactional outbox does) gives the same bytes.
 func (e CloudEvent) Payload() ([]byte, error) {
 	if len(e.Data) == 0 || string(e.Data) == "null" {
 		return nil, errors.New("event has no data")

@@ -18,7 +18,7 @@ type created struct {
 func TestDecodeAcceptsObjectAndString(t *testing.T) {
 	for name, data := range map[string]string{
 		"object (direct publish)": `{"type":"order.created","order_id":"o1"}`,
-		"string (outbox)":         `"{\"type\":\"order.created\",\"order_id\":\"o1\"}"`,
+		"string (text/plain)":     `"{\"type\":\"order.created\",\"order_id\":\"o1\"}"`,
 	} {
 		e := CloudEvent{Data: json.RawMessage(data)}
 		var got created

@@ -31,10 +31,11 @@ import (
 const (
 	defaultKafkaAddr = "127.0.0.1:9092"
 	// partitions of every topic the broker creates. Dapr's Kafka consumer
-	// handles one partition's messages one at a time, and the outbox of
-	// daprd 1.14 waits a second before it publishes each message of its
-	// internal topic: with one partition, orders would start at one per
-	// second. Partitions are what a Kafka operator scales consumers with.
+	// handles one partition's messages one at a time, in order; the
+	// services publish with the order id as partition key, so one order's
+	// events stay in order and different orders spread over the
+	// partitions. Partitions are what a Kafka operator scales consumers
+	// with.
 	partitions      = 64
 	clusterID       = "shop-devbroker"
 	healthPath      = "/v1.0/healthz"

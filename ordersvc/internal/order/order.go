@@ -7,7 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Status is where an order is in its life.
@@ -38,6 +42,8 @@ var (
 	ErrNotCancellable = errors.New("order cannot be cancelled")
 	// ErrKeyReused is an Idempotency-Key sent again with another request.
 	ErrKeyReused = errors.New("idempotency key already used for a different request")
+	// ErrBadCursor is a page cursor that no listing returned.
+	ErrBadCursor = errors.New("not a page cursor of this listing")
 )
 
 // Item is one line of an order, priced by the inventory when the order was
@@ -60,6 +66,48 @@ type Order struct {
 	RequestHash  string    `json:"request_hash,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// Outbox holds the events committed with the order and not yet known
+	// to be published: the order's own outbox (see Service).
+	Outbox []Event `json:"outbox,omitempty"`
+}
+
+// Event is an event of an order, stored in the order's record by the write
+// that caused it, until it is published.
+type Event struct {
+	ID     string    `json:"id"`
+	Type   string    `json:"type"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// record adds an event of type typ to the order's outbox and returns it.
+func (o *Order) record(typ, reason string, now time.Time) Event {
+	e := Event{ID: newEventID(), Type: typ, Reason: reason, At: now}
+	o.Outbox = append(o.Outbox, e)
+	return e
+}
+
+// Message is the data published for e, an event of o (docs/events.md).
+func (o Order) Message(e Event) any {
+	switch e.Type {
+	case TypeOrderCreated:
+		return CreatedEvent(o)
+	case TypeOrderConfirmed:
+		return ConfirmedEvent(o)
+	default:
+		return Cancelled{Type: TypeOrderCancelled, OrderID: o.ID, Reason: e.Reason}
+	}
+}
+
+// clear removes the events with the given ids from the outbox and reports
+// whether it removed any.
+func (o *Order) clear(ids []string) bool {
+	n := len(o.Outbox)
+	o.Outbox = slices.DeleteFunc(o.Outbox, func(e Event) bool { return slices.Contains(ids, e.ID) })
+	if len(o.Outbox) == 0 {
+		o.Outbox = nil
+	}
+	return len(o.Outbox) != n
 }
 
 // Terminal reports whether the saga of o has ended (confirmed orders can
@@ -136,4 +184,20 @@ func ValidateLines(lines []Line) []FieldError {
 		}
 	}
 	return errs
+}
+
+// MaxKeyLen bounds an Idempotency-Key, and any caller-given text that
+// becomes part of a state key.
+const MaxKeyLen = 128
+
+// ValidKeyPart reports whether s can be part of a state key: 1 to
+// MaxKeyLen bytes of valid UTF-8, no control or invisible formatting
+// characters (zero-width, bidi controls: two keys that look the same are
+// the same key), and no "||" (Dapr's separator of app id and key, which
+// the sidecar refuses).
+func ValidKeyPart(s string) bool {
+	return s != "" && len(s) <= MaxKeyLen && utf8.ValidString(s) && !strings.Contains(s, "||") &&
+		!strings.ContainsFunc(s, func(r rune) bool {
+			return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp)
+		})
 }

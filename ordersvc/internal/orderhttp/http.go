@@ -5,6 +5,7 @@ package orderhttp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -109,16 +110,9 @@ func toJSON(o order.Order) orderJSON {
 	return out
 }
 
-// maxKeyLen bounds the Idempotency-Key header.
-const maxKeyLen = 128
-
 func (h *Handler) place(w http.ResponseWriter, r *http.Request) {
 	claims, _ := auth.FromContext(r.Context())
 	key := r.Header.Get("Idempotency-Key")
-	if len(key) > maxKeyLen {
-		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "Idempotency-Key", Detail: "must be at most 128 characters"}))
-		return
-	}
 	var in placeJSON
 	if p := httpx.DecodeJSON(w, r, &in); p != nil {
 		httpx.WriteProblem(w, p)
@@ -155,7 +149,7 @@ func invalidProblem(e *order.InvalidError) *httpx.Problem {
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	claims, _ := auth.FromContext(r.Context())
-	page, problem := httpx.ParsePage(r, DefaultPageSize, MaxPageSize, order.ValidID)
+	page, problem := httpx.ParsePage(r, DefaultPageSize, MaxPageSize, h.svc.ValidCursor)
 	if problem != nil {
 		httpx.WriteProblem(w, problem)
 		return
@@ -165,6 +159,11 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		userID = ""
 	}
 	orders, next, err := h.svc.List(r.Context(), userID, page.After, page.Size)
+	if errors.Is(err, order.ErrBadCursor) {
+		// A cursor of another listing (an admin's, say) has the right form.
+		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "page_token", Detail: "is not a token this API returned"}))
+		return
+	}
 	if err != nil {
 		h.unavailable(w, r, err)
 		return
@@ -264,8 +263,14 @@ func (h *Handler) subscribe(w http.ResponseWriter, _ *http.Request) {
 
 func (h *Handler) onInventory(r *http.Request, e events.CloudEvent) error {
 	var ev order.InventoryOutcome
-	if err := e.Decode(&ev); err != nil || ev.OrderID == "" {
-		return errors.Join(events.ErrDrop, err, errors.New("no order id"))
+	if err := e.Decode(&ev); err != nil {
+		return errors.Join(events.ErrDrop, err)
+	}
+	if ev.Type != order.TypeInventoryReserved && ev.Type != order.TypeInventoryRejected {
+		return nil // a type ordersvc does not act on
+	}
+	if !order.ValidID(ev.OrderID) {
+		return fmt.Errorf("%w: no valid order id: %q", events.ErrDrop, ev.OrderID)
 	}
 	var err error
 	switch ev.Type {
@@ -277,14 +282,12 @@ func (h *Handler) onInventory(r *http.Request, e events.CloudEvent) error {
 			reason = ev.Lines[0].Reason
 		}
 		err = h.svc.OnRejected(r.Context(), ev.OrderID, reason)
-	default:
-		return nil // a type ordersvc does not act on
 	}
 	if errors.Is(err, order.ErrNotFound) {
 		// Inventory only answers orders it learnt of from order.created,
-		// which commits with the order: this one is not ours (another
-		// system on the same topic, or a test). Nothing to do, and nothing
-		// that retrying or a dead letter would mend.
+		// which is published only once its order is stored: this one is
+		// not ours (another system on the same topic, or a test). Nothing
+		// to do, and nothing that retrying or a dead letter would mend.
 		httpx.Logger(r.Context()).WithField("order_id", ev.OrderID).Warn("inventory outcome for an unknown order ignored")
 		return nil
 	}
@@ -296,35 +299,39 @@ func (h *Handler) onOrders(r *http.Request, e events.CloudEvent) error {
 		Type    string `json:"type"`
 		OrderID string `json:"order_id"`
 	}
-	if err := e.Decode(&ev); err != nil || ev.OrderID == "" {
-		return errors.Join(events.ErrDrop, err, errors.New("no order id"))
+	if err := e.Decode(&ev); err != nil {
+		return errors.Join(events.ErrDrop, err)
 	}
 	if ev.Type != order.TypeOrderCancelled {
 		return nil
 	}
+	if !order.ValidID(ev.OrderID) {
+		return fmt.Errorf("%w: no valid order id: %q", events.ErrDrop, ev.OrderID)
+	}
 	err := h.svc.OnCancelled(r.Context(), ev.OrderID)
 	if errors.Is(err, order.ErrNotFound) {
-		// order.cancelled comes from this service's own outbox, which
-		// commits it with the order: an unknown order is not ours.
+		// order.cancelled is published only once its order is stored: an
+		// unknown order is not ours.
 		httpx.Logger(r.Context()).WithField("order_id", ev.OrderID).Warn("order.cancelled for an unknown order ignored")
 		return nil
 	}
 	return err
 }
 
-// sweep is called by the cron input binding: it cancels timed-out orders.
+// sweep is called by the cron input binding: it publishes events left in
+// order records and cancels timed-out orders.
 func (h *Handler) sweep(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	n, err := h.svc.Sweep(r.Context(), h.cfg.SagaTimeout)
+	res, err := h.svc.Sweep(r.Context(), h.cfg.SagaTimeout)
+	log := httpx.Logger(r.Context()).WithFields(map[string]any{"relayed": res.Relayed, "timed_out": res.TimedOut, "unwatched": res.Unwatched})
 	if err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
-	if n > 0 {
-		httpx.Logger(r.Context()).WithField("cancelled", n).Info("saga timeout: pending orders cancelled")
+		// What failed is tried again at the next tick.
+		log.WithError(err).Warn("sweep incomplete")
+	} else if res.Relayed > 0 || res.TimedOut > 0 {
+		log.Info("sweep: events relayed, pending orders timed out")
 	}
 	w.WriteHeader(http.StatusOK)
 }

@@ -25,8 +25,19 @@ func (paymentStatus) Status(context.Context, string) (string, error) { return "n
 
 type env struct {
 	router http.Handler
-	store  *ordertest.Store
+	state  *ordertest.Env
 	token  func(sub, role string) string
+}
+
+// orders counts the stored orders.
+func (e *env) orders() int {
+	n := 0
+	for k := range e.state.State.Keys() {
+		if strings.HasPrefix(k, "order:") {
+			n++
+		}
+	}
+	return n
 }
 
 func newEnv(t *testing.T) *env {
@@ -37,11 +48,11 @@ func newEnv(t *testing.T) *env {
 	}
 	jwk := auth.NewJWK(pub)
 	verifier := auth.NewVerifier(func(context.Context) (auth.JWKS, error) { return auth.JWKS{Keys: []auth.JWK{jwk}}, nil })
-	store := ordertest.NewStore()
-	svc := order.NewService(store, ordertest.Inventory{"BOOK": 1000}, ordertest.NewPayments(), &ordertest.Publisher{}, nil)
+	state := ordertest.NewEnv()
+	svc := order.NewService(state.Store, ordertest.Inventory{"BOOK": 1000}, state.Payments, &ordertest.Publisher{})
 	r := httpx.NewRouter()
 	New(svc, paymentStatus{}, verifier, events.NewDeadLetters(nil, "s", "ordersvc", "inventorysvc"), Config{PubSub: "pubsub", OrdersTopic: "orders", InventoryTopic: "inventory", SagaTimeout: time.Minute, TimeoutBinding: "saga-timeout", OrdersAppID: "ordersvc", InventoryAppID: "inventorysvc"}).Register(r)
-	return &env{router: r, store: store, token: func(sub, role string) string {
+	return &env{router: r, state: state, token: func(sub, role string) string {
 		now := time.Now()
 		tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"sub": sub, "role": role, "iss": auth.Issuer, "aud": auth.Audience,
 			"iat": now.Unix(), "exp": now.Add(time.Minute).Unix()})
@@ -94,9 +105,11 @@ func TestPlaceOrder(t *testing.T) {
 		{"not json", alice, `{"items":`, nil, 400, ""},
 		{"huge body", alice, `{"items":[` + strings.Repeat(`{"sku":"BOOK","quantity":1},`, 50000) + `]}`, nil, 413, ""},
 		{"long idempotency key", alice, goodOrder, map[string]string{"Idempotency-Key": strings.Repeat("k", 200)}, 400, "Idempotency-Key"},
+		{"idempotency key with ||", alice, goodOrder, map[string]string{"Idempotency-Key": "a||b"}, 400, "Idempotency-Key"},
+		{"idempotency key with a control character", alice, goodOrder, map[string]string{"Idempotency-Key": "a\x7fb"}, 400, "Idempotency-Key"},
 	}
 	for _, tt := range tests {
-		before := len(e.store.Orders)
+		before := e.orders()
 		rec := e.do(http.MethodPost, "/orders", tt.token, tt.body, tt.header)
 		if rec.Code != tt.status {
 			t.Errorf("%s: POST /orders = %d %s; want %d", tt.name, rec.Code, rec.Body, tt.status)
@@ -106,7 +119,7 @@ func TestPlaceOrder(t *testing.T) {
 			if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
 				t.Errorf("%s: Content-Type = %q; want problem details", tt.name, ct)
 			}
-			if len(e.store.Orders) != before {
+			if e.orders() != before {
 				t.Errorf("%s: a rejected request created an order", tt.name)
 			}
 		}
@@ -146,6 +159,7 @@ func TestOrdersAreTheOwnersOnly(t *testing.T) {
 		{"owner cancels again", alice, "POST", "/orders/" + o.ID + "/cancel", 409},
 		{"bad page size", alice, "GET", "/orders?page_size=0", 400},
 		{"bad page token", alice, "GET", "/orders?page_token=bm9wZQ", 400},
+		{"admin's page token", alice, "GET", "/orders?page_token=" + httpx.PageToken(strings.Repeat("0.,", 15)+"0."), 400},
 	} {
 		if rec := e.do(tt.method, tt.path, tt.token, "", nil); rec.Code != tt.status {
 			t.Errorf("%s: %s %s = %d %s; want %d", tt.who, tt.method, tt.path, rec.Code, rec.Body, tt.status)
@@ -168,10 +182,11 @@ func TestEventHandlersAnswerDapr(t *testing.T) {
 		{"cancelled, forged by another app", "/events/orders", `{"type":"order.cancelled","order_id":"` + o.ID + `"}`, "DROP"},
 		{"reserved", "/events/inventory", `{"type":"inventory.reserved","order_id":"` + o.ID + `"}`, "SUCCESS"},
 		{"reserved again", "/events/inventory", `"{\"type\":\"inventory.reserved\",\"order_id\":\"` + o.ID + `\"}"`, "SUCCESS"},
-		{"unknown order", "/events/inventory", `{"type":"inventory.reserved","order_id":"nope"}`, "SUCCESS"},
+		{"unknown order", "/events/inventory", `{"type":"inventory.reserved","order_id":"o0000000000000000000000000000"}`, "SUCCESS"},
+		{"malformed order id", "/events/inventory", `{"type":"inventory.reserved","order_id":"a||b"}`, "DROP"},
 		{"no order id", "/events/inventory", `{"type":"inventory.reserved"}`, "DROP"},
 		{"other type", "/events/inventory", `{"type":"inventory.restocked","order_id":"x"}`, "SUCCESS"},
-		{"cancelled, unknown order", "/events/orders", `{"type":"order.cancelled","order_id":"nope"}`, "SUCCESS"},
+		{"cancelled, unknown order", "/events/orders", `{"type":"order.cancelled","order_id":"o0000000000000000000000000000"}`, "SUCCESS"},
 		{"cancelled: refund", "/events/orders", `{"type":"order.cancelled","order_id":"` + o.ID + `"}`, "SUCCESS"},
 	}
 	for _, tt := range tests {
@@ -184,7 +199,7 @@ func TestEventHandlersAnswerDapr(t *testing.T) {
 			t.Errorf("%s: answered %s; want %s", tt.name, rec.Body, tt.want)
 		}
 	}
-	if got := e.store.Orders[o.ID].Status; got != order.StatusConfirmed {
-		t.Errorf("after inventory.reserved the order is %s; want confirmed", got)
+	if got, err := e.state.Store.Get(context.Background(), o.ID); err != nil || got.Status != order.StatusConfirmed {
+		t.Errorf("after inventory.reserved the order is %s, %v; want confirmed", got.Status, err)
 	}
 }

@@ -1,111 +1,66 @@
 // Package orderstore keeps orders in a Dapr state store, through the
-// sidecar. Every write is guarded by an ETag (first-write concurrency);
-// writes that start the saga go through the store's transactional outbox.
+// sidecar and platform/daprstate. Every write is one key: an insert that
+// fails when the key exists, or a read-modify-write guarded by the ETag
+// read. No write is a multi-key transaction, which not every store applies
+// all or nothing.
+//
+// Keys:
+//
+//	order:<id>                         the order, with its outbox
+//	idempotency:<user id>:<key>        the order an Idempotency-Key names
+//	user-orders:<user id>:head         the newest page of a user's orders
+//	user-orders:<user id>:<n>          page n: at most PageSize order ids
+//	all-orders:<shard>:head, :<n>      the same, for all orders, in shards
+//	saga-work:<shard>                  the sweep's index: orders with saga
+//	                                   work or an unpublished event
 package orderstore
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"math/rand/v2"
 	"slices"
-	"sort"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
-
-	dapr "github.com/dapr/go-sdk/client"
 
 	"shop/ordersvc/internal/order"
 	"shop/platform/daprstate"
 )
 
-// StateClient is the part of the Dapr client the store calls.
-type StateClient interface {
-	GetState(ctx context.Context, storeName, key string, meta map[string]string) (*dapr.StateItem, error)
-	GetBulkState(ctx context.Context, storeName string, keys []string, meta map[string]string, parallelism int32) ([]*dapr.BulkStateItem, error)
-	SaveStateWithETag(ctx context.Context, storeName, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error
-	ExecuteStateTransaction(ctx context.Context, storeName string, meta map[string]string, ops []*dapr.StateOperation) error
-}
-
 // Shards of the indexes every order is in: one hot key would make every
 // order creation conflict with every other.
 const shards = 16
 
-// maxAttempts bounds the optimistic-concurrency retries of one write.
-const maxAttempts = 50
+// PageSize is how many order ids one index page holds: a write of an index
+// touches one page, and a read of a listing one or two.
+const PageSize = 100
 
 func orderKey(id string) string         { return "order:" + id }
-func userIndexKey(userID string) string { return "user-orders:" + userID }
-func allIndexKey(shard int) string      { return fmt.Sprintf("all-orders:%02d", shard) }
-func pendingKey(shard int) string       { return fmt.Sprintf("pending-orders:%02d", shard) }
 func idemKey(userID, key string) string { return "idempotency:" + userID + ":" + key }
+func userList(userID string) string     { return "user-orders:" + userID }
+func allList(shard int) string          { return fmt.Sprintf("all-orders:%02d", shard) }
+func workKey(shard int) string          { return fmt.Sprintf("saga-work:%02d", shard) }
+func headKey(list string) string        { return list + ":head" }
+func pageKey(list string, n int) string { return list + ":" + strconv.Itoa(n) }
 func shardOf(id string) int             { h := fnv.New32a(); h.Write([]byte(id)); return int(h.Sum32() % shards) }
 
-// Store implements order.Store on a Dapr state store whose component has
-// outbox metadata (outboxPublishPubsub, outboxPublishTopic). The outbox
-// publishes every write made through the transaction API, so only writes
-// that carry an event use it; all others are plain ETag-guarded saves.
+// Store implements order.Store on a Dapr state store.
 type Store struct {
-	client StateClient
-	name   string
+	db *daprstate.Store
 }
 
-// New returns a store on the Dapr state store component called name.
-func New(client StateClient, name string) *Store {
-	return &Store{client: client, name: name}
-}
+// New returns a store on db.
+func New(db *daprstate.Store) *Store { return &Store{db: db} }
 
-var firstWrite = &dapr.StateOptions{Concurrency: dapr.StateConcurrencyFirstWrite, Consistency: dapr.StateConsistencyStrong}
-
-func upsert(key string, value []byte, etag string) *dapr.StateOperation {
-	item := &dapr.SetStateItem{Key: key, Value: value, Options: firstWrite}
-	if etag != "" {
-		item.Etag = &dapr.ETag{Value: etag}
-	}
-	return &dapr.StateOperation{Type: dapr.StateOperationTypeUpsert, Item: item}
-}
-
-// projection shapes the outbox event of the write to key: it is published
-// instead of the stored value, and not stored.
-func projection(key string, event any) (*dapr.StateOperation, error) {
-	b, err := json.Marshal(event)
-	if err != nil {
-		return nil, fmt.Errorf("encode event: %w", err)
-	}
-	return &dapr.StateOperation{Type: dapr.StateOperationTypeUpsert, Item: &dapr.SetStateItem{
-		Key: key, Value: b, Metadata: map[string]string{"outbox.projection": "true"},
-	}}, nil
-}
-
-func (s *Store) get(ctx context.Context, key string, v any) (etag string, found bool, err error) {
-	item, err := s.client.GetState(ctx, s.name, key, nil)
-	if err != nil {
-		return "", false, fmt.Errorf("get %s: %w", key, err)
-	}
-	if len(item.Value) == 0 {
-		return "", false, nil
-	}
-	if err := json.Unmarshal(item.Value, v); err != nil {
-		return "", false, fmt.Errorf("decode %s: %w", key, err)
-	}
-	return item.Etag, true, nil
-}
-
-// exec commits a transaction: a write with its outbox event.
-func (s *Store) exec(ctx context.Context, ops ...*dapr.StateOperation) error {
-	return conflict(s.client.ExecuteStateTransaction(ctx, s.name, nil, ops))
-}
-
-// save writes one key guarded by etag (an insert when etag is empty),
-// outside the outbox.
-func (s *Store) save(ctx context.Context, key string, value []byte, etag string) error {
-	return conflict(s.client.SaveStateWithETag(ctx, s.name, key, value, etag, nil,
-		dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite), dapr.WithConsistency(dapr.StateConsistencyStrong)))
-}
-
-func conflict(err error) error {
-	if daprstate.IsConflict(err) {
+// translate maps a lost optimistic-concurrency race to order.ErrConflict:
+// the one place the store's conflicts become the domain's.
+func translate(err error) error {
+	if errors.Is(err, daprstate.ErrConflict) {
 		return errors.Join(order.ErrConflict, err)
 	}
 	return err
@@ -113,81 +68,59 @@ func conflict(err error) error {
 
 // Get returns one order.
 func (s *Store) Get(ctx context.Context, id string) (order.Order, error) {
-	var o order.Order
-	_, found, err := s.get(ctx, orderKey(id), &o)
+	o, found, err := daprstate.Get[order.Order](ctx, s.db, orderKey(id))
 	if err == nil && !found {
 		err = fmt.Errorf("order %s: %w", id, order.ErrNotFound)
 	}
 	return o, err
 }
 
-// Create inserts o with its event in one outbox transaction of one key.
-func (s *Store) Create(ctx context.Context, o order.Order, event any) error {
-	b, err := json.Marshal(o)
-	if err != nil {
-		return fmt.Errorf("encode order: %w", err)
+// Orders reads orders in one call.
+func (s *Store) Orders(ctx context.Context, ids []string) (map[string]order.Order, error) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = orderKey(id)
 	}
-	proj, err := projection(orderKey(o.ID), event)
+	byKey, err := daprstate.GetBulk[order.Order](ctx, s.db, keys)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := s.exec(ctx, upsert(orderKey(o.ID), b, ""), proj); err != nil {
-		return fmt.Errorf("create order %s: %w", o.ID, err)
+	out := make(map[string]order.Order, len(byKey))
+	for _, o := range byKey {
+		out[o.ID] = o
+	}
+	return out, nil
+}
+
+// Insert writes a new order, only if its key is absent.
+func (s *Store) Insert(ctx context.Context, o order.Order) error {
+	if err := daprstate.Insert(ctx, s.db, orderKey(o.ID), o); err != nil {
+		return fmt.Errorf("insert order %s: %w", o.ID, translate(err))
 	}
 	return nil
 }
 
-// Update is read, apply, write with the ETag, retried on conflict.
-func (s *Store) Update(ctx context.Context, id string, fn func(*order.Order) (any, error)) (order.Order, error) {
-	for attempt := 0; ; attempt++ {
-		var o order.Order
-		etag, found, err := s.get(ctx, orderKey(id), &o)
-		if err != nil {
-			return o, err
-		}
-		if !found {
-			return o, fmt.Errorf("order %s: %w", id, order.ErrNotFound)
-		}
-		event, err := fn(&o)
-		if errors.Is(err, order.ErrUnchanged) {
-			return o, nil
-		}
-		if err != nil {
-			return o, err
-		}
-		b, err := json.Marshal(o)
-		if err != nil {
-			return o, fmt.Errorf("encode order: %w", err)
-		}
-		if event == nil {
-			err = s.save(ctx, orderKey(id), b, etag)
-		} else {
-			var proj *dapr.StateOperation
-			if proj, err = projection(orderKey(id), event); err != nil {
-				return o, err
-			}
-			err = s.exec(ctx, upsert(orderKey(id), b, etag), proj)
-		}
-		if err == nil {
-			return o, nil
-		}
-		if !errors.Is(err, order.ErrConflict) || attempt >= maxAttempts {
-			return o, fmt.Errorf("update order %s: %w", id, err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return o, err
-		}
-	}
-}
+var errNotFound = errors.New("absent")
 
-func backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(1+rand.IntN(5*(min(attempt, 10)+1))) * time.Millisecond
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
+// Update is read, apply, write with the ETag, retried on conflict.
+func (s *Store) Update(ctx context.Context, id string, fn func(*order.Order) error) (order.Order, error) {
+	o, err := daprstate.Update(ctx, s.db, orderKey(id), func(o *order.Order, found bool) error {
+		if !found {
+			return errNotFound
+		}
+		err := fn(o)
+		if errors.Is(err, order.ErrUnchanged) {
+			return daprstate.ErrUnchanged
+		}
+		return err
+	})
+	switch {
+	case errors.Is(err, errNotFound):
+		return o, fmt.Errorf("order %s: %w", id, order.ErrNotFound)
+	case err != nil:
+		return o, fmt.Errorf("update order %s: %w", id, translate(err))
 	}
+	return o, nil
 }
 
 type claim struct {
@@ -197,21 +130,16 @@ type claim struct {
 
 // ClaimKey inserts the idempotency record; the first writer wins.
 func (s *Store) ClaimKey(ctx context.Context, userID, key, orderID, requestHash string) (string, string, error) {
-	b, err := json.Marshal(claim{OrderID: orderID, RequestHash: requestHash})
-	if err != nil {
-		return "", "", err
-	}
-	err = s.save(ctx, idemKey(userID, key), b, "")
+	err := daprstate.Insert(ctx, s.db, idemKey(userID, key), claim{OrderID: orderID, RequestHash: requestHash})
 	if err == nil {
 		return orderID, requestHash, nil
 	}
-	if !errors.Is(err, order.ErrConflict) {
+	if !errors.Is(err, daprstate.ErrConflict) {
 		return "", "", fmt.Errorf("claim idempotency key: %w", err)
 	}
-	var c claim
-	_, found, err := s.get(ctx, idemKey(userID, key), &c)
+	c, found, err := daprstate.Get[claim](ctx, s.db, idemKey(userID, key))
 	if err != nil {
-		return "", "", err
+		return "", "", fmt.Errorf("claim idempotency key: %w", err)
 	}
 	if !found {
 		return "", "", fmt.Errorf("claim idempotency key: conflict but no record: %w", order.ErrConflict)
@@ -219,152 +147,335 @@ func (s *Store) ClaimKey(ctx context.Context, userID, key, orderID, requestHash 
 	return c.OrderID, c.RequestHash, nil
 }
 
-// Index adds the order to its user's list, its shard of all orders and its
-// shard of pending orders.
+// Index adds the order to its user's list and its shard of all orders.
+// The two are different keys, written at once.
 func (s *Store) Index(ctx context.Context, o order.Order) error {
-	for _, key := range []string{userIndexKey(o.UserID), allIndexKey(shardOf(o.ID)), pendingKey(shardOf(o.ID))} {
-		if err := s.updateIndex(ctx, key, func(ids []string) []string {
-			if slices.Contains(ids, o.ID) {
-				return nil
+	var userErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { userErr = s.push(ctx, userList(o.UserID), o.ID) })
+	allErr := s.push(ctx, allList(shardOf(o.ID)), o.ID)
+	wg.Wait()
+	return errors.Join(userErr, allErr)
+}
+
+type head struct {
+	Page int `json:"page"`
+}
+
+type page struct {
+	IDs []string `json:"ids"`
+}
+
+// maxRollovers bounds how many full pages one push may step over.
+const maxRollovers = 8
+
+// push appends id to the newest page of list. A full page moves the head
+// on (guarded: only from the page it was read at), and the id goes to the
+// next page. A crash after moving the head leaves an empty newest page,
+// which a listing passes over.
+func (s *Store) push(ctx context.Context, list, id string) error {
+	for range maxRollovers {
+		h, _, err := daprstate.Get[head](ctx, s.db, headKey(list))
+		if err != nil {
+			return err
+		}
+		full := false
+		_, err = daprstate.Update(ctx, s.db, pageKey(list, h.Page), func(p *page, _ bool) error {
+			full = len(p.IDs) >= PageSize
+			if full || slices.Contains(p.IDs, id) {
+				return daprstate.ErrUnchanged
 			}
-			return append(ids, o.ID)
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// updateIndex applies fn to the id list at key; fn returns nil for no change.
-func (s *Store) updateIndex(ctx context.Context, key string, fn func([]string) []string) error {
-	for attempt := 0; ; attempt++ {
-		var ids []string
-		etag, _, err := s.get(ctx, key, &ids)
+			p.IDs = append(p.IDs, id)
+			return nil
+		})
 		if err != nil {
-			return err
+			return fmt.Errorf("index %s: %w", list, translate(err))
 		}
-		next := fn(ids)
-		if next == nil {
+		if !full {
 			return nil
 		}
-		b, err := json.Marshal(next)
-		if err != nil {
-			return err
-		}
-		err = s.save(ctx, key, b, etag)
-		if err == nil {
+		_, err = daprstate.Update(ctx, s.db, headKey(list), func(next *head, _ bool) error {
+			if next.Page != h.Page {
+				return daprstate.ErrUnchanged
+			}
+			next.Page++
 			return nil
-		}
-		if !errors.Is(err, order.ErrConflict) || attempt >= maxAttempts {
-			return fmt.Errorf("update %s: %w", key, err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return err
+		})
+		if err != nil {
+			return fmt.Errorf("index %s: %w", list, translate(err))
 		}
 	}
+	return fmt.Errorf("index %s: every page full after %d tries: %w", list, maxRollovers, order.ErrConflict)
 }
 
-func (s *Store) ids(ctx context.Context, keys ...string) ([]string, error) {
-	var all []string
-	items, err := s.client.GetBulkState(ctx, s.name, keys, nil, 8)
-	if err != nil {
-		return nil, fmt.Errorf("get indexes: %w", err)
+// position is where a listing of one paged list stands: the ids of page
+// Page below After (all of them when After is ""), then the older pages.
+// Page -1 is the end.
+type position struct {
+	Page  int
+	After string
+}
+
+func (p position) String() string {
+	if p.Page < 0 {
+		return "-"
 	}
-	for _, it := range items {
-		if it.Error != "" {
-			return nil, fmt.Errorf("get %s: %s", it.Key, it.Error)
+	return strconv.Itoa(p.Page) + "." + p.After
+}
+
+func parsePosition(s string) (position, bool) {
+	if s == "-" {
+		return position{Page: -1}, true
+	}
+	n, after, ok := strings.Cut(s, ".")
+	page, err := strconv.Atoi(n)
+	if !ok || err != nil || page < 0 || strconv.Itoa(page) != n || (after != "" && !order.ValidID(after)) {
+		return position{}, false
+	}
+	return position{Page: page, After: after}, true
+}
+
+// A cursor is one position per list read: one for a user's orders, one per
+// shard for all orders, joined by ",".
+func parseCursor(c string) ([]position, bool) {
+	parts := strings.Split(c, ",")
+	if len(parts) != 1 && len(parts) != shards {
+		return nil, false
+	}
+	out := make([]position, len(parts))
+	for i, p := range parts {
+		var ok bool
+		if out[i], ok = parsePosition(p); !ok {
+			return nil, false
 		}
-		if len(it.Value) == 0 {
+	}
+	return out, true
+}
+
+// ValidCursor reports whether c has the form of a cursor List returns.
+func (s *Store) ValidCursor(c string) bool {
+	_, ok := parseCursor(c)
+	return ok
+}
+
+// reader walks one paged list newest first, page by page, each page's ids
+// sorted newest first.
+type reader struct {
+	s       *Store
+	list    string
+	pos     position // where the next id is taken from
+	pending []string // ids of pos.Page below pos.After, newest first
+	loaded  bool
+	reads   int
+}
+
+// maxPageReads bounds the pages one listing reads per list, so that a
+// stretch of empty pages costs a bounded amount too; the cursor goes on
+// from there.
+const maxPageReads = 4
+
+// peek returns the next id, loading pages as needed; "" at the end, or when
+// the read budget is spent (then the position says where to go on).
+func (r *reader) peek(ctx context.Context) (string, error) {
+	for r.pos.Page >= 0 {
+		if r.loaded && len(r.pending) > 0 {
+			return r.pending[0], nil
+		}
+		if r.loaded {
+			r.pos, r.loaded = position{Page: r.pos.Page - 1}, false
 			continue
 		}
-		var ids []string
-		if err := json.Unmarshal(it.Value, &ids); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", it.Key, err)
+		if r.reads >= maxPageReads {
+			return "", nil
 		}
-		all = append(all, ids...)
+		r.reads++
+		p, _, err := daprstate.Get[page](ctx, r.s.db, pageKey(r.list, r.pos.Page))
+		if err != nil {
+			return "", err
+		}
+		ids := slices.Clone(p.IDs)
+		slices.Sort(ids)
+		slices.Reverse(ids)
+		if r.pos.After != "" {
+			ids = slices.DeleteFunc(ids, func(id string) bool { return id >= r.pos.After })
+		}
+		r.pending, r.loaded = ids, true
 	}
-	return all, nil
+	return "", nil
 }
 
-// List returns orders newest first (ids sort by creation time).
-func (s *Store) List(ctx context.Context, userID, after string, limit int) ([]order.Order, string, error) {
-	var keys []string
-	if userID != "" {
-		keys = []string{userIndexKey(userID)}
-	} else {
+// take consumes the id peek returned.
+func (r *reader) take() {
+	r.pos.After = r.pending[0]
+	r.pending = r.pending[1:]
+}
+
+// done reports whether the list has nothing more: not just out of budget.
+func (r *reader) done() bool { return r.pos.Page < 0 }
+
+// List returns a page of orders: a user's (one paged list) or all orders
+// (a merge of the shards' lists, each read page by page). Its cost depends
+// on limit, never on how many orders exist.
+func (s *Store) List(ctx context.Context, userID, cursor string, limit int) ([]order.Order, string, error) {
+	lists := []string{userList(userID)}
+	if userID == "" {
+		lists = lists[:0]
 		for i := range shards {
-			keys = append(keys, allIndexKey(i))
+			lists = append(lists, allList(i))
 		}
 	}
-	ids, err := s.ids(ctx, keys...)
+	var positions []position
+	if cursor == "" {
+		heads, err := daprstate.GetBulk[head](ctx, s.db, mapSlice(lists, headKey))
+		if err != nil {
+			return nil, "", err
+		}
+		for _, l := range lists {
+			positions = append(positions, position{Page: heads[headKey(l)].Page})
+		}
+	} else {
+		var ok bool
+		if positions, ok = parseCursor(cursor); !ok || len(positions) != len(lists) {
+			return nil, "", order.ErrBadCursor
+		}
+	}
+	readers := make([]*reader, len(lists))
+	for i, l := range lists {
+		readers[i] = &reader{s: s, list: l, pos: positions[i]}
+	}
+	// Merge: take the newest next id among the lists, limit times.
+	var ids []string
+	seen := map[string]bool{}
+	for len(ids) < limit {
+		best, bestID := -1, ""
+		for i, r := range readers {
+			id, err := r.peek(ctx)
+			if err != nil {
+				return nil, "", err
+			}
+			if id != "" && id > bestID {
+				best, bestID = i, id
+			}
+		}
+		if best < 0 {
+			break
+		}
+		readers[best].take()
+		if !seen[bestID] {
+			seen[bestID] = true
+			ids = append(ids, bestID)
+		}
+	}
+	byID, err := s.Orders(ctx, ids)
 	if err != nil {
 		return nil, "", err
 	}
-	slices.Sort(ids)
-	slices.Reverse(ids)
-	if after != "" {
-		ids = ids[sort.Search(len(ids), func(i int) bool { return ids[i] < after }):]
-	}
 	out := []order.Order{}
-	for len(ids) > 0 && len(out) < limit {
-		batch := ids[:min(len(ids), limit-len(out))]
-		ids = ids[len(batch):]
-		keys := make([]string, len(batch))
-		for i, id := range batch {
-			keys[i] = orderKey(id)
-		}
-		items, err := s.client.GetBulkState(ctx, s.name, keys, nil, 8)
-		if err != nil {
-			return nil, "", fmt.Errorf("get orders: %w", err)
-		}
-		byKey := map[string][]byte{}
-		for _, it := range items {
-			byKey[it.Key] = it.Value
-		}
-		for _, key := range keys {
-			if len(byKey[key]) == 0 {
-				continue // indexed before it was created, or never created
-			}
-			var o order.Order
-			if err := json.Unmarshal(byKey[key], &o); err != nil {
-				return nil, "", fmt.Errorf("decode %s: %w", key, err)
-			}
+	for _, id := range ids {
+		if o, ok := byID[id]; ok { // an id indexed before its order was written, or never
 			out = append(out, o)
 		}
 	}
-	next := ""
-	if len(ids) > 0 && len(out) > 0 {
-		next = out[len(out)-1].ID
-	}
-	return out, next, nil
-}
-
-// Pending lists the ids in the pending index.
-func (s *Store) Pending(ctx context.Context) ([]string, error) {
-	keys := make([]string, shards)
-	for i := range shards {
-		keys[i] = pendingKey(i)
-	}
-	return s.ids(ctx, keys...)
-}
-
-// Unpend removes ids from the pending index.
-func (s *Store) Unpend(ctx context.Context, ids []string) error {
-	byShard := map[int][]string{}
-	for _, id := range ids {
-		byShard[shardOf(id)] = append(byShard[shardOf(id)], id)
-	}
-	for shard, remove := range byShard {
-		err := s.updateIndex(ctx, pendingKey(shard), func(ids []string) []string {
-			kept := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(remove, id) })
-			if len(kept) == len(ids) {
-				return nil
-			}
-			return append([]string{}, kept...)
-		})
-		if err != nil {
-			return err
+	more := false
+	next := make([]string, len(readers))
+	for i, r := range readers {
+		if id, err := r.peek(ctx); err != nil {
+			return nil, "", err
+		} else if id != "" || !r.done() {
+			more = true
 		}
+		next[i] = r.pos.String()
+	}
+	if !more {
+		return out, "", nil
+	}
+	return out, strings.Join(next, ","), nil
+}
+
+func mapSlice(in []string, f func(string) string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = f(s)
+	}
+	return out
+}
+
+// work is one shard of the sweep's index: order id -> entry.
+type work struct {
+	Orders map[string]workEntry `json:"orders"`
+}
+
+type workEntry struct {
+	Mark  string    `json:"mark"`
+	Since time.Time `json:"since"`
+}
+
+func newMark() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Watch adds the order to its shard of the sweep's index with a new mark,
+// so that a sweep that read the old mark does not remove it.
+func (s *Store) Watch(ctx context.Context, id string, now time.Time) error {
+	_, err := daprstate.Update(ctx, s.db, workKey(shardOf(id)), func(w *work, _ bool) error {
+		if w.Orders == nil {
+			w.Orders = map[string]workEntry{}
+		}
+		w.Orders[id] = workEntry{Mark: newMark(), Since: now}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("watch order %s: %w", id, translate(err))
 	}
 	return nil
+}
+
+// Watched reads every shard of the sweep's index in one call.
+func (s *Store) Watched(ctx context.Context) ([]order.Watch, error) {
+	keys := make([]string, shards)
+	for i := range shards {
+		keys[i] = workKey(i)
+	}
+	byKey, err := daprstate.GetBulk[work](ctx, s.db, keys)
+	if err != nil {
+		return nil, err
+	}
+	var out []order.Watch
+	for _, k := range keys {
+		for id, e := range byKey[k].Orders {
+			out = append(out, order.Watch{OrderID: id, Mark: e.Mark, Since: e.Since})
+		}
+	}
+	slices.SortFunc(out, func(a, b order.Watch) int { return strings.Compare(a.OrderID, b.OrderID) })
+	return out, nil
+}
+
+// Unwatch removes entries whose mark has not changed.
+func (s *Store) Unwatch(ctx context.Context, entries []order.Watch) error {
+	byShard := map[int][]order.Watch{}
+	for _, e := range entries {
+		byShard[shardOf(e.OrderID)] = append(byShard[shardOf(e.OrderID)], e)
+	}
+	var errs []error
+	for shard, remove := range byShard {
+		_, err := daprstate.Update(ctx, s.db, workKey(shard), func(w *work, _ bool) error {
+			removed := false
+			for _, e := range remove {
+				if cur, ok := w.Orders[e.OrderID]; ok && cur.Mark == e.Mark {
+					delete(w.Orders, e.OrderID)
+					removed = true
+				}
+			}
+			if !removed {
+				return daprstate.ErrUnchanged
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("unwatch: %w", translate(err)))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -6,12 +6,9 @@ package payment
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
-
-	dapr "github.com/dapr/go-sdk/client"
 
 	"shop/platform/daprstate"
 )
@@ -29,13 +26,6 @@ const (
 	StatusDeclined = "declined"
 	StatusRefunded = "refunded"
 )
-
-// StateClient is the part of the Dapr client the ledger calls.
-type StateClient interface {
-	GetState(ctx context.Context, storeName, key string, meta map[string]string) (*dapr.StateItem, error)
-	SaveState(ctx context.Context, storeName, key string, data []byte, meta map[string]string, so ...dapr.StateOption) error
-	SaveStateWithETag(ctx context.Context, storeName, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error
-}
 
 // Record is the ledger entry of one order's payment.
 type Record struct {
@@ -61,13 +51,25 @@ func (r Record) Status() string {
 
 // Simulated is the provider.
 type Simulated struct {
-	client StateClient
-	store  string
+	db    *daprstate.Store
+	delay time.Duration
 }
 
-// NewSimulated returns the provider keeping its ledger in store.
-func NewSimulated(client StateClient, store string) *Simulated {
-	return &Simulated{client: client, store: store}
+// Option changes the provider.
+type Option func(*Simulated)
+
+// WithDelay makes every new charge take d before it is recorded, as a slow
+// provider would. It is for tests of the saga's races (the saga timeout
+// against the confirm step); production leaves it at zero.
+func WithDelay(d time.Duration) Option { return func(p *Simulated) { p.delay = d } }
+
+// NewSimulated returns the provider keeping its ledger in db.
+func NewSimulated(db *daprstate.Store, opts ...Option) *Simulated {
+	p := &Simulated{db: db}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
 }
 
 func key(orderID string) string { return "payment:" + orderID }
@@ -78,48 +80,44 @@ func (p *Simulated) KnownToken(token string) bool {
 }
 
 // Get returns the order's payment record, if any.
-func (p *Simulated) Get(ctx context.Context, orderID string) (Record, string, bool, error) {
-	var r Record
-	item, err := p.client.GetState(ctx, p.store, key(orderID), nil)
+func (p *Simulated) Get(ctx context.Context, orderID string) (Record, bool, error) {
+	r, found, err := daprstate.Get[Record](ctx, p.db, key(orderID))
 	if err != nil {
-		return r, "", false, fmt.Errorf("get payment %s: %w", orderID, err)
+		return r, false, fmt.Errorf("get payment %s: %w", orderID, err)
 	}
-	if len(item.Value) == 0 {
-		return r, "", false, nil
-	}
-	if err := json.Unmarshal(item.Value, &r); err != nil {
-		return r, "", false, fmt.Errorf("decode payment %s: %w", orderID, err)
-	}
-	return r, item.Etag, true, nil
+	return r, found, nil
 }
 
 // Status is the payment status of an order: none, charged, declined or
 // refunded.
 func (p *Simulated) Status(ctx context.Context, orderID string) (string, error) {
-	r, _, found, err := p.Get(ctx, orderID)
+	r, found, err := p.Get(ctx, orderID)
 	if err != nil || !found {
 		return StatusNone, err
 	}
 	return r.Status(), nil
 }
 
-var firstWrite = dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite)
-
-// Charge charges the order once: a second call answers the first outcome.
+// Charge charges the order once: the ledger record of the order is
+// inserted only if absent, so of two charges, concurrent or one after the
+// other, one writes and the other answers what it wrote.
 func (p *Simulated) Charge(ctx context.Context, orderID, token string, amountCents int64) (bool, error) {
-	if r, _, found, err := p.Get(ctx, orderID); err != nil || found {
+	if r, found, err := p.Get(ctx, orderID); err != nil || found {
 		return r.Approved, err
 	}
-	r := Record{OrderID: orderID, AmountCents: amountCents, Approved: token == TokenApprove, ChargedAt: time.Now().UTC()}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return false, err
+	if p.delay > 0 {
+		t := time.NewTimer(p.delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, ctx.Err()
+		case <-t.C:
+		}
 	}
-	// Insert only: of two concurrent charges, one writes and the other
-	// reads what it wrote.
-	err = p.client.SaveState(ctx, p.store, key(orderID), b, nil, firstWrite)
-	if daprstate.IsConflict(err) {
-		existing, _, _, err := p.Get(ctx, orderID)
+	r := Record{OrderID: orderID, AmountCents: amountCents, Approved: token == TokenApprove, ChargedAt: time.Now().UTC()}
+	err := daprstate.Insert(ctx, p.db, key(orderID), r)
+	if errors.Is(err, daprstate.ErrConflict) {
+		existing, _, err := p.Get(ctx, orderID)
 		return existing.Approved, err
 	}
 	if err != nil {
@@ -131,23 +129,15 @@ func (p *Simulated) Charge(ctx context.Context, orderID, token string, amountCen
 // Refund refunds an approved charge of the order once; with no charge, or a
 // declined one, there is nothing to refund.
 func (p *Simulated) Refund(ctx context.Context, orderID string) error {
-	for attempt := 0; attempt < 20; attempt++ {
-		r, etag, found, err := p.Get(ctx, orderID)
-		if err != nil {
-			return err
-		}
+	_, err := daprstate.Update(ctx, p.db, key(orderID), func(r *Record, found bool) error {
 		if !found || !r.Approved || r.Refunded {
-			return nil
+			return daprstate.ErrUnchanged
 		}
 		r.Refunded, r.RefundedAt = true, time.Now().UTC()
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		err = p.client.SaveStateWithETag(ctx, p.store, key(orderID), b, etag, nil, firstWrite)
-		if err == nil || !daprstate.IsConflict(err) {
-			return err
-		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("refund %s: %w", orderID, err)
 	}
-	return errors.New("refund " + orderID + ": too many concurrent updates")
+	return nil
 }

@@ -1,107 +1,100 @@
-// Package ordertest has in-memory fakes of the interfaces the order domain
-// declares, with the semantics of the real adapters, for unit tests.
+// Package ordertest runs the order domain, in unit tests, on the real
+// adapters (orderstore, payment) over daprstatetest, an in-process fake of
+// the Dapr state API that is no more forgiving than Redis: single-key
+// writes with ETags or first-write, no multi-key transaction. Only the
+// inventory and the broker are stand-ins.
 package ordertest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"slices"
+	"strings"
 	"sync"
 
-	"shop/ordersvc/internal/order"
+	dapr "github.com/dapr/go-sdk/client"
+
+	"shop/ordersvc/internal/orderstore"
+	"shop/ordersvc/internal/payment"
+	"shop/platform/daprstate"
+	"shop/platform/daprstate/daprstatetest"
 )
 
-// Store keeps orders in memory, with the semantics of orderstore.
-type Store struct {
-	mu         sync.Mutex
-	Orders     map[string]order.Order
-	claims     map[string][2]string
-	PendingIDs []string
-	Outbox     []any // events committed with writes
+// Env is the state of a test: the fake state API, the adapters on it, and
+// a log of the money the payment ledger moved.
+type Env struct {
+	State    *daprstatetest.Fake
+	Ledger   *Ledger
+	Store    *orderstore.Store
+	Payments *payment.Simulated
 }
 
-// NewStore returns an empty store.
-func NewStore() *Store {
-	return &Store{Orders: map[string]order.Order{}, claims: map[string][2]string{}}
+// NewEnv returns adapters on an empty fake store.
+func NewEnv(opts ...payment.Option) *Env {
+	fake := daprstatetest.New()
+	ledger := &Ledger{Fake: fake}
+	db := daprstate.New(ledger, "orders-state")
+	return &Env{State: fake, Ledger: ledger, Store: orderstore.New(db), Payments: payment.NewSimulated(db, opts...)}
 }
 
-func (f *Store) Get(_ context.Context, id string) (order.Order, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	o, ok := f.Orders[id]
+// Ledger passes every state call to the fake and records each write of a
+// payment record that took effect and moves money: one that stores a
+// charge (approved, not refunded) or a refund. A payment adapter that
+// charged or refunded an order twice would show up here twice, whatever
+// it answered its callers.
+type Ledger struct {
+	*daprstatetest.Fake
+	mu       sync.Mutex
+	charges  []string // order ids, one entry per charge written
+	refunds  []string // order ids, one entry per refund written
+	previous map[string]payment.Record
+}
+
+// SaveStateWithETag writes through the fake and logs money moves.
+func (l *Ledger) SaveStateWithETag(ctx context.Context, store, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error {
+	if err := l.Fake.SaveStateWithETag(ctx, store, key, data, etag, meta, so...); err != nil {
+		return err
+	}
+	id, ok := strings.CutPrefix(key, "payment:")
 	if !ok {
-		return order.Order{}, order.ErrNotFound
+		return nil
 	}
-	return o, nil
-}
-
-func (f *Store) Create(_ context.Context, o order.Order, event any) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.Orders[o.ID]; ok {
-		return order.ErrConflict
+	var r payment.Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return err
 	}
-	f.Orders[o.ID] = o
-	f.Outbox = append(f.Outbox, event)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.previous == nil {
+		l.previous = map[string]payment.Record{}
+	}
+	prev, had := l.previous[id]
+	switch {
+	case r.Approved && !r.Refunded:
+		l.charges = append(l.charges, id)
+	case r.Refunded && (!had || !prev.Refunded || r.RefundedAt != prev.RefundedAt):
+		l.refunds = append(l.refunds, id)
+	}
+	l.previous[id] = r
 	return nil
 }
 
-func (f *Store) Update(_ context.Context, id string, fn func(*order.Order) (any, error)) (order.Order, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	o, ok := f.Orders[id]
-	if !ok {
-		return order.Order{}, order.ErrNotFound
-	}
-	event, err := fn(&o)
-	if errors.Is(err, order.ErrUnchanged) {
-		return f.Orders[id], nil
-	}
-	if err != nil {
-		return order.Order{}, err
-	}
-	f.Orders[id] = o
-	if event != nil {
-		f.Outbox = append(f.Outbox, event)
-	}
-	return o, nil
-}
+// Charges counts the charges written for the order.
+func (l *Ledger) Charges(orderID string) int { return l.count(l.charges, orderID) }
 
-func (f *Store) ClaimKey(_ context.Context, userID, key, orderID, hash string) (string, string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	k := userID + "/" + key
-	if c, ok := f.claims[k]; ok {
-		return c[0], c[1], nil
+// Refunds counts the refunds written for the order.
+func (l *Ledger) Refunds(orderID string) int { return l.count(l.refunds, orderID) }
+
+func (l *Ledger) count(log []string, id string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, x := range log {
+		if x == id {
+			n++
+		}
 	}
-	f.claims[k] = [2]string{orderID, hash}
-	return orderID, hash, nil
-}
-
-func (f *Store) Index(_ context.Context, o order.Order) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !slices.Contains(f.PendingIDs, o.ID) {
-		f.PendingIDs = append(f.PendingIDs, o.ID)
-	}
-	return nil
-}
-
-func (f *Store) List(context.Context, string, string, int) ([]order.Order, string, error) {
-	return nil, "", nil
-}
-
-func (f *Store) Pending(context.Context) ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.PendingIDs), nil
-}
-
-func (f *Store) Unpend(_ context.Context, ids []string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.PendingIDs = slices.DeleteFunc(f.PendingIDs, func(id string) bool { return slices.Contains(ids, id) })
-	return nil
+	return n
 }
 
 // Inventory prices the SKUs it maps to a price; others are missing.
@@ -120,50 +113,42 @@ func (f Inventory) Prices(_ context.Context, skus []string) (map[string]int64, [
 	return prices, missing, nil
 }
 
-// Payments approves tok_visa and declines tok_decline, once per order.
-type Payments struct {
-	Charges map[string]bool // order id -> approved
-	Refunds map[string]int
-	calls   int
-}
-
-// NewPayments returns a provider with no charges.
-func NewPayments() *Payments {
-	return &Payments{Charges: map[string]bool{}, Refunds: map[string]int{}}
-}
-
-func (p *Payments) KnownToken(t string) bool { return t == "tok_visa" || t == "tok_decline" }
-
-func (p *Payments) Charge(_ context.Context, id, token string, _ int64) (bool, error) {
-	p.calls++
-	if approved, ok := p.Charges[id]; ok {
-		return approved, nil
-	}
-	p.Charges[id] = token == "tok_visa"
-	return p.Charges[id], nil
-}
-
-func (p *Payments) Refund(_ context.Context, id string) error {
-	if p.Charges[id] && p.Refunds[id] == 0 {
-		p.Refunds[id]++
-	}
-	return nil
+// Published is one event the Publisher sent.
+type Published struct {
+	Key   string // the partition key
+	Event any
 }
 
 // Publisher records what it publishes.
 type Publisher struct {
-	Events []any
-	// Fail makes the next Fail publishes fail, as a crash or a broker
-	// outage between saving and publishing would.
-	Fail int
+	mu     sync.Mutex
+	events []Published
+	fail   int
 }
 
-// Publish records e, or fails while Fail is positive.
-func (p *Publisher) Publish(_ context.Context, e any) error {
-	if p.Fail > 0 {
-		p.Fail--
+// FailNext makes the next n publishes fail, as a crash or a broker outage
+// between saving and publishing would.
+func (p *Publisher) FailNext(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fail = n
+}
+
+// Publish records e, or fails while failures are due.
+func (p *Publisher) Publish(_ context.Context, key string, e any) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fail > 0 {
+		p.fail--
 		return errors.New("broker unavailable")
 	}
-	p.Events = append(p.Events, e)
+	p.events = append(p.events, Published{Key: key, Event: e})
 	return nil
+}
+
+// Events returns what was published, in order.
+func (p *Publisher) Events() []Published {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Published(nil), p.events...)
 }

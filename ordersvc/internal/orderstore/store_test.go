@@ -1,0 +1,313 @@
+package orderstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	dapr "github.com/dapr/go-sdk/client"
+
+	"shop/ordersvc/internal/contracttest"
+	"shop/ordersvc/internal/order"
+	"shop/platform/daprstate"
+	"shop/platform/daprstate/daprstatetest"
+)
+
+// The contract of the store, run on the fake state API here and, by the
+// end-to-end suite, on every profile's real sidecar (TestContractSidecar).
+func TestContractFake(t *testing.T) { contract(t, contracttest.Fake()) }
+
+// TestContractSidecar runs the contract against a real sidecar when the
+// end-to-end suite names one (e2e/orderstore_contract_test.go).
+func TestContractSidecar(t *testing.T) { contract(t, contracttest.Sidecar(t)) }
+
+func unique(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+func newOrder(userID string, at time.Time) order.Order {
+	return order.Order{ID: order.NewID(at), UserID: userID, Status: order.StatusPending, CreatedAt: at, UpdatedAt: at,
+		Items: []order.Item{{SKU: "BOOK", Quantity: 1, UnitPriceCents: 100}}, TotalCents: 100}
+}
+
+func contract(t *testing.T, db *daprstate.Store) {
+	ctx := context.Background()
+	s := New(db)
+
+	t.Run("an insert never overwrites an order", func(t *testing.T) {
+		o := newOrder(unique("u"), time.Now())
+		if err := s.Insert(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Update(ctx, o.ID, func(o *order.Order) error { o.Confirm(time.Now()); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		again := o
+		if err := s.Insert(ctx, again); !errors.Is(err, order.ErrConflict) {
+			t.Errorf("second Insert = %v; want order.ErrConflict", err)
+		}
+		if got, err := s.Get(ctx, o.ID); err != nil || got.Status != order.StatusConfirmed {
+			t.Errorf("after a second insert the order is %s, %v; want still confirmed", got.Status, err)
+		}
+	})
+
+	t.Run("concurrent updates lose nothing", func(t *testing.T) {
+		o := newOrder(unique("u"), time.Now())
+		if err := s.Insert(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		const n = 10
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.Update(ctx, o.ID, func(o *order.Order) error {
+					o.Outbox = append(o.Outbox, order.Event{ID: fmt.Sprint(i), Type: order.TypeOrderCreated})
+					return nil
+				})
+				if err != nil {
+					t.Errorf("Update = %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if got, _ := s.Get(ctx, o.ID); len(got.Outbox) != n {
+			t.Errorf("%d concurrent updates left %d events; want %d", n, len(got.Outbox), n)
+		}
+		if _, err := s.Update(ctx, order.NewID(time.Now()), func(*order.Order) error { return nil }); !errors.Is(err, order.ErrNotFound) {
+			t.Errorf("Update(absent) = %v; want order.ErrNotFound", err)
+		}
+	})
+
+	t.Run("one claim of an idempotency key wins", func(t *testing.T) {
+		user, key := unique("u"), unique("k")
+		const n = 10
+		got := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id, _, err := s.ClaimKey(ctx, user, key, fmt.Sprintf("order-%d", i), "h")
+				if err != nil {
+					t.Errorf("ClaimKey = %v", err)
+				}
+				got[i] = id
+			}()
+		}
+		wg.Wait()
+		for i := range n {
+			if got[i] != got[0] {
+				t.Fatalf("claims answered %v; want one order id for all", got)
+			}
+		}
+	})
+
+	t.Run("a user's orders page through every index page", func(t *testing.T) {
+		user := unique("u")
+		const n = PageSize + 30
+		t0 := time.Now()
+		var want []string
+		for i := range n {
+			o := newOrder(user, t0.Add(time.Duration(i)*time.Millisecond))
+			if err := s.Index(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			if i%7 == 3 {
+				continue // indexed, never stored: skipped by listings
+			}
+			if err := s.Insert(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, o.ID)
+		}
+		slices.Reverse(want)
+		got := listAll(t, s, user, 25)
+		if !slices.Equal(got, want) {
+			t.Errorf("listing of %d orders gave %d, first %v; want all, newest first", len(want), len(got), got[:min(3, len(got))])
+		}
+	})
+
+	t.Run("the sweep's index keeps an entry marked again", func(t *testing.T) {
+		id := order.NewID(time.Now())
+		if err := s.Watch(ctx, id, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		old := watchOf(t, s, id)
+		if err := s.Watch(ctx, id, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Unwatch(ctx, []order.Watch{old}); err != nil {
+			t.Fatal(err)
+		}
+		cur := watchOf(t, s, id)
+		if cur.OrderID == "" {
+			t.Fatal("Unwatch with a stale mark removed the entry")
+		}
+		if err := s.Unwatch(ctx, []order.Watch{cur}); err != nil {
+			t.Fatal(err)
+		}
+		if watchOf(t, s, id).OrderID != "" {
+			t.Error("Unwatch with the current mark kept the entry")
+		}
+	})
+}
+
+func watchOf(t *testing.T, s *Store, id string) order.Watch {
+	t.Helper()
+	all, err := s.Watched(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range all {
+		if w.OrderID == id {
+			return w
+		}
+	}
+	return order.Watch{}
+}
+
+func listAll(t *testing.T, s *Store, user string, limit int) []string {
+	t.Helper()
+	var ids []string
+	cursor := ""
+	for range 1000 {
+		page, next, err := s.List(context.Background(), user, cursor, limit)
+		if err != nil {
+			t.Fatalf("List(%q) = %v", cursor, err)
+		}
+		if len(page) > limit {
+			t.Fatalf("List gave %d orders; limit %d", len(page), limit)
+		}
+		for _, o := range page {
+			ids = append(ids, o.ID)
+		}
+		if next == "" {
+			return ids
+		}
+		if !s.ValidCursor(next) {
+			t.Fatalf("List returned cursor %q that ValidCursor refuses", next)
+		}
+		cursor = next
+	}
+	t.Fatal("listing never ended")
+	return nil
+}
+
+// reads counts the state reads a store makes.
+type reads struct {
+	*daprstatetest.Fake
+	n atomic.Int64
+}
+
+func (r *reads) GetState(ctx context.Context, store, key string, meta map[string]string) (*dapr.StateItem, error) {
+	r.n.Add(1)
+	return r.Fake.GetState(ctx, store, key, meta)
+}
+
+func (r *reads) GetBulkState(ctx context.Context, store string, keys []string, meta map[string]string, p int32) ([]*dapr.BulkStateItem, error) {
+	r.n.Add(1)
+	return r.Fake.GetBulkState(ctx, store, keys, meta, p)
+}
+
+// A page of a listing costs the same number of reads at 10 orders as at
+// a thousand; so does adding an order to the indexes.
+func TestListingCostDoesNotGrowWithOrders(t *testing.T) {
+	ctx := context.Background()
+	// list: the most reads of two pages of a user's orders or of all
+	// orders; index: the reads of indexing one order.
+	cost := func(n int) (list, index int64) {
+		fake := &reads{Fake: daprstatetest.New()}
+		s := New(daprstate.New(fake, "orders-state"))
+		t0 := time.Now()
+		for i := range n {
+			o := newOrder("u1", t0.Add(time.Duration(i)*time.Millisecond))
+			if err := s.Index(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Insert(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := fake.n.Load()
+		last := newOrder("u1", t0.Add(time.Hour))
+		if err := s.Index(ctx, last); err != nil {
+			t.Fatal(err)
+		}
+		index = fake.n.Load() - before
+		if err := s.Insert(ctx, last); err != nil {
+			t.Fatal(err)
+		}
+		for _, user := range []string{"u1", ""} {
+			before = fake.n.Load()
+			page, next, err := s.List(ctx, user, "", 20)
+			if err != nil || len(page) != 20 || next == "" {
+				t.Fatalf("List(%q) = %d orders, %q, %v", user, len(page), next, err)
+			}
+			if _, _, err := s.List(ctx, user, next, 20); err != nil {
+				t.Fatal(err)
+			}
+			list = max(list, fake.n.Load()-before)
+		}
+		return list, index
+	}
+	// The same fill of the newest pages (n mod PageSize), ten times the
+	// orders.
+	smallList, smallIndex := cost(PageSize + 40)
+	bigList, bigIndex := cost(10*PageSize + 40)
+	if bigList > smallList || bigIndex > smallIndex {
+		t.Errorf("reads for two pages: %d at %d orders, %d at %d; for one index write: %d, %d; want no growth",
+			smallList, PageSize+40, bigList, 10*PageSize+40, smallIndex, bigIndex)
+	}
+}
+
+// All orders, merged from the shards, newest first, each once.
+func TestListAllOrders(t *testing.T) {
+	ctx := context.Background()
+	s := New(daprstate.New(daprstatetest.New(), "orders-state"))
+	t0 := time.Now()
+	var want []string
+	for i := range 3 * PageSize {
+		o := newOrder(fmt.Sprintf("u%d", i%3), t0.Add(time.Duration(i)*time.Millisecond))
+		if err := s.Index(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Insert(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, o.ID)
+	}
+	slices.Reverse(want)
+	if got := listAll(t, s, "", 37); !slices.Equal(got, want) {
+		t.Errorf("all orders listed %d, want %d newest first", len(got), len(want))
+	}
+	if len(listAll(t, s, "u1", 100)) != PageSize {
+		t.Errorf("u1's listing does not hold its %d orders", PageSize)
+	}
+}
+
+func TestCursors(t *testing.T) {
+	s := New(daprstate.New(daprstatetest.New(), "orders-state"))
+	id := order.NewID(time.Now())
+	for c, want := range map[string]bool{
+		"0.": true, "3." + id: true, "-": true,
+		"": false, "x": false, "-1.": false, "01.": false, "3.nope": false, "1.,2.": false,
+	} {
+		if got := s.ValidCursor(c); got != want {
+			t.Errorf("ValidCursor(%q) = %v; want %v", c, got, want)
+		}
+	}
+	if _, _, err := s.List(context.Background(), "", "0.", 10); !errors.Is(err, order.ErrBadCursor) {
+		t.Errorf("all-orders List with a user's cursor = %v; want order.ErrBadCursor", err)
+	}
+}
