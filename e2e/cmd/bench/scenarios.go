@@ -70,6 +70,7 @@ func (b *bench) overhead(ctx context.Context) error {
 		{"gateway", sys.InvokeURL("inventorysvc", "/healthz"), nil},
 	}
 	for _, rate := range b.cfg.overheadRates {
+		b.quiet(ctx, fmt.Sprintf("overhead at %s/s", rateKey(rate)))
 		// The paths take turns a second at a time, so that a disturbance
 		// of the shared machine falls on all of them alike.
 		results := make([][]Result, len(paths))
@@ -159,6 +160,7 @@ func newTimeline(start time.Time, results []Result, found map[string]order, ids 
 // the saga's latency is taken from the orders' created_at and updated_at
 // once all have ended (or the drain timeout passed).
 func (b *bench) placeOrders(ctx context.Context, customers []customer, skus []string, rate float64, d, grace time.Duration) (orderRun, error) {
+	b.quiet(ctx, fmt.Sprintf("orders at %s/s", rateKey(rate)))
 	mark := b.meter.mark()
 	l := b.load(rate, d)
 	l.KeepBodies = true
@@ -247,6 +249,35 @@ func (b *bench) recordOrders(prefix string, r orderRun) {
 // in as long (health checks, the cron binding, the broker's polling).
 func (b *bench) netCPU(r orderRun) float64 {
 	return max(r.cpu-b.figs["idle/cpu_share"]*r.window.Seconds(), 0)
+}
+
+// quiet waits until the system spends at most quietShare cores (or
+// four times its idle share, if more) over a second: work left from an
+// earlier load (requests its client gave up on, redeliveries) must not
+// fall on the next one. It gives up after the drain timeout, with a note.
+func (b *bench) quiet(ctx context.Context, what string) {
+	const quietShare = 0.15
+	limit := max(quietShare, 4*b.figs["idle/cpu_share"])
+	start := time.Now()
+	for {
+		mark := b.meter.cpuNow()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+		share := totalCPU(b.meter.since(mark), benchProcess) / time.Since(mark.at).Seconds()
+		if share <= limit {
+			if waited := time.Since(start); waited > 2*time.Second {
+				b.logf("waited %s for the system to go quiet before %s", waited.Round(time.Second), what)
+			}
+			return
+		}
+		if time.Since(start) > b.cfg.drain {
+			b.note("%s started on a busy system: %.2f cores after %s of waiting", what, share, b.cfg.drain)
+			return
+		}
+	}
 }
 
 // idle measures the CPU the system spends with no load, in cores.
@@ -465,6 +496,7 @@ func (b *bench) reads(ctx context.Context, admin string) error {
 	}
 	for _, rate := range b.cfg.readRates {
 		for _, t := range targets {
+			b.quiet(ctx, fmt.Sprintf("%s at %s/s", t.name, rateKey(rate)))
 			l := b.load(rate, b.cfg.readDuration)
 			s := summarize(l, l.Run(ctx, b.shop.client, get(t.url, t.h)), http.StatusOK)
 			b.record("reads/"+rateKey(rate)+"/"+t.name, s)
