@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # setup.sh installs the pinned Dapr toolchain from the Go module proxy:
-#   daprd    v1.18.0 (runtime, built with -tags stablecomponents from tools/daprd)
+#   daprd    v1.18.2 (runtime, built with -tags stablecomponents from tools/daprd)
 #   dapr CLI v1.12.0
 # into ~/.dapr/bin, where `dapr run` looks for daprd, builds the
 # development broker of the local profile and the run file's launcher, and
@@ -9,7 +9,7 @@
 # It skips a binary whose installed version is already the pinned one.
 set -euo pipefail
 
-DAPRD_VERSION=1.18.0
+DAPRD_VERSION=1.18.2
 CLI_VERSION=1.12.0
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=$HOME/.dapr/bin
@@ -19,11 +19,11 @@ step() { step_start=$(date +%s); printf '==> %s\n' "$*"; }
 done_step() { printf '    done in %ss\n' "$(( $(date +%s) - step_start ))"; }
 fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
-command -v go >/dev/null || fail "Go is not on PATH. Install Go 1.26.4 or newer from https://go.dev/dl and run this again."
-# daprd 1.18 needs Go 1.26.4 or newer.
+command -v go >/dev/null || fail "Go is not on PATH. Install Go 1.26.5 or newer from https://go.dev/dl and run this again."
+# daprd 1.18 needs Go 1.26.5 or newer.
 gov=$(go env GOVERSION | sed 's/^go//')
-if ! printf '1.26.4\n%s\n' "$gov" | sort -C -V; then
-  fail "Go $gov is too old: the Dapr runtime 1.18 needs Go 1.26.4 or newer."
+if ! printf '1.26.5\n%s\n' "$gov" | sort -C -V; then
+  fail "Go $gov is too old: the Dapr runtime 1.18 needs Go 1.26.5 or newer."
 fi
 mkdir -p "$bin" || fail "cannot create $bin"
 

@@ -41,7 +41,7 @@ import (
 )
 
 // DaprdVersion is the Dapr runtime the project pins.
-const DaprdVersion = "1.18.0"
+const DaprdVersion = "1.18.2"
 
 // Services are the app ids of the system, as written in components/ and
 // dapr.yaml; a run gives each of them a suffix.

@@ -208,7 +208,7 @@ func probe(t *testing.T, withPolicy bool, failed func(profile string) int) {
 	// the front) a redelivery still to come would come before it. Redis
 	// handles a stream's messages in parallel, so this cannot prove that no
 	// redelivery comes later; without a policy none came within three
-	// minutes when this was measured (daprd 1.18.0).
+	// minutes when this was measured (daprd 1.18.0 and 1.18.2).
 	last := "last-" + sc.Suffix()
 	if err := publish(ctx, sc, d.topic, last); err != nil {
 		t.Fatal(err)

@@ -139,6 +139,15 @@ func TestComponentNamesMatchCodeAndLocalProfile(t *testing.T) {
 				t.Errorf("overlay %s lacks component %q of the local profile", name, n)
 				continue
 			}
+			// Who may publish and subscribe to which topic is the same
+			// everywhere.
+			for _, m := range []string{"publishingScopes", "subscriptionScopes", "protectedTopics"} {
+				lv, lok := lc.Metadata(m)
+				kv, kok := kc.Metadata(m)
+				if lok != kok || lv.ValueString() != kv.ValueString() {
+					t.Errorf("overlay %s: component %s has %s %q; the local profile has %q", name, n, m, kv.ValueString(), lv.ValueString())
+				}
+			}
 			// The saga keeps its events in its own records (DESIGN.md):
 			// no state store carries Dapr's transactional outbox, whose
 			// writes on Redis publish even when their transaction failed.
