@@ -33,12 +33,15 @@ const (
 // other, and a new run never reads an earlier run's secret.
 
 // runKey names the current process group's run: its leader's pid and the
-// time it started.
-func runKey() (string, error) {
-	pgid := syscall.Getpgrp()
+// time it started. Under `dapr run -f` the leader is the CLI itself, alive
+// for the whole run.
+func runKey() (string, error) { return groupKey(syscall.Getpgrp()) }
+
+// groupKey names the run of process group pgid.
+func groupKey(pgid int) (string, error) {
 	start, err := processStart(pgid)
 	if err != nil {
-		return "", fmt.Errorf("start time of process group leader %d: %w", pgid, err)
+		return "", fmt.Errorf("start time of process group leader %d (rundaprd runs under `dapr run -f`, whose CLI leads the group): %w", pgid, err)
 	}
 	return fmt.Sprintf("%d-%s", pgid, start), nil
 }

@@ -3,16 +3,49 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
+// group starts a process that leads a process group of its own, as the
+// Dapr CLI does for a run, and returns its pid (the group's id).
+func group(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd.Process.Pid
+}
+
+func TestGroupKeyNamesOneRun(t *testing.T) {
+	run, other := group(t), group(t)
+	k1, err := groupKey(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, _ := groupKey(run)
+	k3, _ := groupKey(other)
+	if k1 != k2 || k1 == k3 || !strings.HasPrefix(k1, strconv.Itoa(run)+"-") {
+		t.Errorf("groupKey: %q, again %q, another group %q; want the same key for one group and another for the other", k1, k2, k3)
+	}
+	// A group whose leader is gone has no run to name.
+	if k, err := groupKey(1 << 22); err == nil {
+		t.Errorf("groupKey of no process = %q; want an error", k)
+	}
+}
+
 func TestRunSecretIsSharedWithinARunAndNewForTheNext(t *testing.T) {
 	dir := t.TempDir()
-	key, err := runKey()
+	key, err := groupKey(group(t))
 	if err != nil {
 		t.Fatal(err)
 	}
