@@ -65,8 +65,8 @@ func TestStoreContract(t *testing.T) {
 	})
 
 	// PostgreSQL and in-memory roll a failed transaction back; Redis does
-	// not (its MULTI/EXEC has no rollback: the daprd 1.14 state.redis
-	// component says so in a warning). The services therefore never rely on
+	// not (its MULTI/EXEC has no rollback: the state.redis component of
+	// daprd 1.14 to 1.18 says so in a warning). The services therefore never rely on
 	// a transaction failing as a whole: every write they make is idempotent
 	// per order, so a partly applied transaction converges when retried.
 	t.Run("a transaction with a stale ETag: rolled back, except on Redis", func(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// The Dapr resources below mirror the schema of Dapr 1.18's custom resources (unchanged since 1.14 for
-// the fields used here)
+// The Dapr resources below mirror the schema of Dapr 1.18's custom
+// resources (unchanged since 1.14 for the fields used here)
 // (github.com/dapr/dapr/pkg/apis/*/v1alpha1): the same JSON field names, so
 // that strict decoding rejects a field Dapr would not know. They are copied
 // as far as this project may use them; a field Dapr has and these types lack
