@@ -658,6 +658,23 @@ func (s *System) Restart(ctx context.Context, name string) error {
 	return s.waitHTTP(ctx, url)
 }
 
+// stop ends p's process group, if it still runs: SIGTERM, then SIGKILL
+// after ten seconds.
+func (p *process) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
 // Stop ends every process, apps before sidecars before the broker: SIGTERM,
 // then SIGKILL after ten seconds. It is safe to call more than once.
 func (s *System) Stop() {
@@ -680,13 +697,7 @@ func (s *System) Stop() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-				select {
-				case <-p.done:
-				case <-time.After(10 * time.Second):
-					_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-					<-p.done
-				}
+				p.stop()
 			}()
 		}
 		wg.Wait()
@@ -781,17 +792,7 @@ func (s *System) RestartWith(ctx context.Context, name string, env map[string]st
 	if !ok {
 		return fmt.Errorf("no process %q", name)
 	}
-	select {
-	case <-old.done:
-	default:
-		_ = syscall.Kill(-old.cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-old.done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-old.cmd.Process.Pid, syscall.SIGKILL)
-			<-old.done
-		}
-	}
+	old.stop()
 	var vars []string
 	for _, kv := range old.env {
 		if k, _, _ := strings.Cut(kv, "="); !hasKey(env, k) {

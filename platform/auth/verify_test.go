@@ -191,14 +191,19 @@ type source struct {
 	err   error
 	calls int
 	block chan struct{} // when set, a fetch waits for it to close
+	// blocked, when set, is sent to as a fetch starts waiting on block.
+	blocked chan struct{}
 }
 
 func (s *source) fetch(ctx context.Context) (JWKS, error) {
 	s.mu.Lock()
 	s.calls++
-	block, keys, err := s.block, s.keys, s.err
+	block, blocked, keys, err := s.block, s.blocked, s.keys, s.err
 	s.mu.Unlock()
 	if block != nil {
+		if blocked != nil {
+			blocked <- struct{}{}
+		}
 		select {
 		case <-block:
 		case <-ctx.Done():
@@ -251,16 +256,18 @@ func TestVerifierHoldsNoLockDuringAFetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A token with an unknown kid starts a fetch that hangs.
-	release := make(chan struct{})
-	src.set(func(s *source) { s.block, s.keys = release, []JWK{cached.jwk, other.jwk} })
+	release, fetching := make(chan struct{}), make(chan struct{}, 1)
+	src.set(func(s *source) { s.block, s.blocked, s.keys = release, fetching, []JWK{cached.jwk, other.jwk} })
 	v.attempted = time.Time{} // let it fetch at once
 	slow := make(chan error, 1)
 	go func() {
 		_, err := v.Verify(context.Background(), other.sign(t, jwt.SigningMethodEdDSA, other.priv, validClaims(now), other.jwk.KeyID))
 		slow <- err
 	}()
-	for src.callCount() < 2 {
-		time.Sleep(time.Millisecond)
+	select {
+	case <-fetching:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the fetch for the unknown key never started")
 	}
 	// Meanwhile a token of a cached key verifies without waiting.
 	fast := make(chan error, 1)
