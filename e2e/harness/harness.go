@@ -303,6 +303,22 @@ func (s *System) ProfileURL(name string) string {
 	return ""
 }
 
+// MetricsURL is the URL of the Prometheus metrics of sidecar name (as
+// Kill names them, for example "ordersvc-dapr"), or "" if name is not a
+// sidecar of the system.
+func (s *System) MetricsURL(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.procs[name]
+	if !ok {
+		return ""
+	}
+	if i := slices.Index(p.args, "--metrics-port"); i >= 0 && i+1 < len(p.args) {
+		return "http://127.0.0.1:" + p.args[i+1] + "/metrics"
+	}
+	return ""
+}
+
 // startBroker starts the development Kafka broker on free ports and waits
 // until it listens; it returns the broker's Kafka address.
 func (s *System) startBroker(ctx context.Context) (string, error) {

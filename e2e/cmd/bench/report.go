@@ -303,6 +303,7 @@ func (r *results) tables() []struct {
 		return t
 	}
 	add("Orders through the gateway", fmt.Sprintf("POST /orders (one line, one unit, `tok_visa`, an Idempotency-Key each) at a fixed arrival rate; saga = `updated_at - created_at` of the confirmed orders; *all ended* is the time from the end of the load until no order was pending; CPU/order is the CPU time of every app, sidecar and the broker from the load's start until all ended, over the orders that ended; *net of idle* subtracts what the idle system spends in as long (%s cores, measured before the scenarios).", f.cell("idle/cpu_share", "%.3f")), orderTable("orders", false))
+	add("Sidecar calls per order", "What the orders above cost in calls, counted by every sidecar's metrics (`dapr_grpc_io_server_completed_rpcs`: the app's gRPC API calls; `dapr_http_server_request_count`: its HTTP API; `dapr_http_client_completed_count`: the sidecar's calls to its app, by path; `dapr_runtime_service_invocation_req_sent_total`: invocations sent) from each load's start until its orders ended, over the orders that ended. It includes the benchmark's status polling after each load (one `GET /orders` page per customer with a pending order, once a second). The total leaves out the sidecars' health checks of their apps.", callTable(f, "orders"))
 	st := orderTable("sustain", true)
 	if f.has("sustain/max_rate") {
 		st.add(fmt.Sprintf("**highest kept up: %s/s**", rateKey(f["sustain/max_rate"])))
@@ -360,6 +361,39 @@ func (r *results) tables() []struct {
 		}{{"Targets", "The targets of issue 13 and DESIGN.md (the redis profile's share of the local profile's rate: compare two reports).", tt}}, out...)
 	}
 	return out
+}
+
+// callTable has a row per sidecar call of the orders scenario and a
+// column per rate: calls per order.
+func callTable(f figures, prefix string) table {
+	rates := f.rates(prefix, "calls_total")
+	t := table{head: []string{"sidecar", "call"}}
+	names := map[string]bool{}
+	for _, rate := range rates {
+		t.head = append(t.head, rateKey(rate)+"/s")
+		p := prefix + "/" + rateKey(rate) + "/calls/"
+		for k := range f {
+			if name, ok := strings.CutPrefix(k, p); ok {
+				names[name] = true
+			}
+		}
+	}
+	for _, name := range sortedKeys(names) {
+		sidecar, call, _ := strings.Cut(name, "/")
+		row := []string{sidecar, call}
+		for _, rate := range rates {
+			row = append(row, f.cell(prefix+"/"+rateKey(rate)+"/calls/"+name, "%.2f"))
+		}
+		t.add(row...)
+	}
+	if len(rates) > 0 {
+		row := []string{"**all**", "**calls per order**"}
+		for _, rate := range rates {
+			row = append(row, f.cell(prefix+"/"+rateKey(rate)+"/calls_total", "**%.1f**"))
+		}
+		t.add(row...)
+	}
+	return t
 }
 
 // usageTable has a row per process: its CPU seconds and share over all,

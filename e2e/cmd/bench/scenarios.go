@@ -113,6 +113,7 @@ type orderRun struct {
 	confirmed int
 	ended     int // accepted orders that left pending
 	timeline  timeline
+	calls     calls // the sidecars' calls from the load's start until settled
 }
 
 // timeline is a load's orders second by second from its start: accepted
@@ -163,6 +164,10 @@ func newTimeline(start time.Time, results []Result, found map[string]order, ids 
 // once all have ended (or the drain timeout passed).
 func (b *bench) placeOrders(ctx context.Context, customers []customer, skus []string, rate float64, d, grace time.Duration) (orderRun, error) {
 	b.quiet(ctx, fmt.Sprintf("orders at %s/s", rateKey(rate)))
+	before, err := b.shop.scrapeCalls(ctx)
+	if err != nil {
+		return orderRun{}, err
+	}
 	mark := b.meter.mark()
 	l := b.load(rate, d)
 	l.KeepBodies = true
@@ -197,6 +202,12 @@ func (b *bench) placeOrders(ctx context.Context, customers []customer, skus []st
 	run.cpuUsage = b.meter.since(mark)
 	run.cpu = totalCPU(run.cpuUsage, benchProcess)
 	run.window = time.Since(mark.at)
+	if run.calls, err = b.shop.scrapeCalls(ctx); err != nil {
+		return run, err
+	}
+	for k, v := range before {
+		run.calls[k] -= v
+	}
 	var saga []time.Duration
 	for id := range ids {
 		o, ok := found[id]
@@ -242,6 +253,7 @@ func (b *bench) recordOrders(prefix string, r orderRun) {
 	b.figs[prefix+"/pending_after_grace"] = float64(r.pending)
 	b.figs[prefix+"/settle_s"] = r.settle.Seconds()
 	if r.ended > 0 {
+		b.perOrder(prefix+"/calls", r.calls, r.ended)
 		b.figs[prefix+"/cpu_ms_per_order"] = r.cpu * 1000 / float64(r.ended)
 		b.figs[prefix+"/cpu_ms_per_order_net"] = b.netCPU(r) * 1000 / float64(r.ended)
 	}
