@@ -303,6 +303,18 @@ func (s *System) ProfileURL(name string) string {
 	return ""
 }
 
+// LogFiles are the log files of the system's processes, by the names Kill
+// takes. They are removed by Stop.
+func (s *System) LogFiles() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for name, p := range s.procs {
+		out[name] = p.log
+	}
+	return out
+}
+
 // MetricsURL is the URL of the Prometheus metrics of sidecar name (as
 // Kill names them, for example "ordersvc-dapr"), or "" if name is not a
 // sidecar of the system.

@@ -16,6 +16,7 @@ type Client interface {
 	GetState(ctx context.Context, storeName, key string, meta map[string]string) (*dapr.StateItem, error)
 	GetBulkState(ctx context.Context, storeName string, keys []string, meta map[string]string, parallelism int32) ([]*dapr.BulkStateItem, error)
 	SaveStateWithETag(ctx context.Context, storeName, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error
+	SaveBulkState(ctx context.Context, storeName string, items ...*dapr.SetStateItem) error
 	DeleteStateWithETag(ctx context.Context, storeName, key string, etag *dapr.ETag, meta map[string]string, opts *dapr.StateOptions) error
 }
 
@@ -187,6 +188,104 @@ func Update[T any](ctx context.Context, s *Store, key string, fn func(v *T, foun
 		}
 		if err := s.sleep(ctx, Backoff(attempt)); err != nil {
 			return v, err
+		}
+	}
+}
+
+// Change is one key's part of UpdateAll: made by Edit.
+type Change struct {
+	key   string
+	apply func(value []byte, found bool) ([]byte, error)
+}
+
+// Edit is a change of the JSON value at key for UpdateAll: fn is called
+// as Update calls it (the zero T and found == false when the key is
+// absent; ErrUnchanged writes nothing to this key).
+func Edit[T any](key string, fn func(v *T, found bool) error) Change {
+	return Change{key: key, apply: func(b []byte, found bool) ([]byte, error) {
+		var v T
+		if found {
+			if err := json.Unmarshal(b, &v); err != nil {
+				return nil, fmt.Errorf("decode %s: %w", key, err)
+			}
+		}
+		if err := fn(&v, found); err != nil {
+			return nil, err
+		}
+		return json.Marshal(v)
+	}}
+}
+
+// UpdateAll is Update over several keys in two calls to the sidecar: one
+// bulk read of every key, then one bulk save of the values that changed,
+// each guarded by the ETag it was read with (or an insert when it was
+// absent). It is not a transaction: the keys are written one by one, and
+// when one write loses a race the others may be written or not (daprd
+// reports the loss, and a store such as state.redis has no rollback). So
+// on a lost race every key is read and changed again, and each fn must
+// give the same result when applied to a value it already changed (add
+// an id if it is missing, not append it). The keys must differ.
+func UpdateAll(ctx context.Context, s *Store, changes ...Change) error {
+	keys := make([]string, len(changes))
+	for i, c := range changes {
+		keys[i] = c.key
+	}
+	for attempt := 0; ; attempt++ {
+		items, err := s.client.GetBulkState(ctx, s.name, keys, nil, int32(len(keys)))
+		if err != nil {
+			return fmt.Errorf("get %d keys: %w", len(keys), err)
+		}
+		byKey := make(map[string]*dapr.BulkStateItem, len(items))
+		for _, it := range items {
+			if it.Error != "" {
+				return fmt.Errorf("get %s: %s", it.Key, it.Error)
+			}
+			byKey[it.Key] = it
+		}
+		var writes []*dapr.SetStateItem
+		for _, c := range changes {
+			it := byKey[c.key]
+			found := it != nil && len(it.Value) > 0
+			var value []byte
+			var etag *dapr.ETag
+			if found {
+				value, etag = it.Value, &dapr.ETag{Value: it.Etag}
+			}
+			nb, err := c.apply(value, found)
+			if errors.Is(err, ErrUnchanged) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			writes = append(writes, &dapr.SetStateItem{Key: c.key, Value: nb, Etag: etag,
+				Options: &dapr.StateOptions{Concurrency: dapr.StateConcurrencyFirstWrite, Consistency: dapr.StateConsistencyStrong}})
+		}
+		switch len(writes) {
+		case 0:
+			return nil
+		case 1:
+			// daprd saves one item as a single write anyway; this keeps
+			// the store's own answer to a lost race.
+			w := writes[0]
+			etag := ""
+			if w.Etag != nil {
+				etag = w.Etag.Value
+			}
+			err = s.write(ctx, w.Key, w.Value, etag)
+		default:
+			if err = s.client.SaveBulkState(ctx, s.name, writes...); err != nil {
+				err = fmt.Errorf("save %d keys: %w", len(writes), mapErr(err))
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, ErrConflict) || attempt+1 >= s.attempts {
+			return err
+		}
+		if err := s.sleep(ctx, Backoff(attempt)); err != nil {
+			return err
 		}
 	}
 }

@@ -3,6 +3,8 @@ package daprstate_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -132,5 +134,100 @@ func TestGetBulk(t *testing.T) {
 	got, err := daprstate.GetBulk[counter](ctx, s, []string{"a", "b"})
 	if err != nil || len(got) != 1 || got["a"].N != 1 {
 		t.Fatalf("GetBulk = %v, %v; want map[a:{1}]", got, err)
+	}
+}
+
+type set struct{ IDs []string }
+
+// addID is an UpdateAll change that gives the same result when applied
+// again, as UpdateAll requires.
+func addID(key, id string) daprstate.Change {
+	return daprstate.Edit(key, func(s *set, _ bool) error {
+		if slices.Contains(s.IDs, id) {
+			return daprstate.ErrUnchanged
+		}
+		s.IDs = append(s.IDs, id)
+		return nil
+	})
+}
+
+func TestUpdateAllConcurrentLoseNothing(t *testing.T) {
+	ctx := context.Background()
+	fake := daprstatetest.New()
+	s := daprstate.New(fake, "test", daprstate.WithAttempts(1000))
+	const n = 40
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			id := strconv.Itoa(i)
+			// Every writer adds to the shared "a", and half of them to
+			// "b" too: a bulk save that loses on one key and wins on the
+			// other must still end with each id once in each.
+			changes := []daprstate.Change{addID("a", id), addID("own:"+id, id)}
+			if i%2 == 0 {
+				changes = append(changes, addID("b", id))
+			}
+			if err := daprstate.UpdateAll(ctx, s, changes...); err != nil {
+				t.Errorf("UpdateAll = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	for key, want := range map[string]int{"a": n, "b": n / 2, "own:7": 1} {
+		got, _, err := daprstate.Get[set](ctx, s, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := slices.Clone(got.IDs)
+		slices.Sort(ids)
+		if len(slices.Compact(ids)) != want || len(got.IDs) != want {
+			t.Errorf("%s holds %d ids (%d distinct); want %d, each once", key, len(got.IDs), len(slices.Compact(ids)), want)
+		}
+	}
+}
+
+func TestUpdateAllLostRaceRetriesEveryKey(t *testing.T) {
+	ctx := context.Background()
+	fake := daprstatetest.New()
+	s := daprstate.New(fake, "test")
+	if err := daprstate.Insert(ctx, s, "b", set{IDs: []string{"x"}}); err != nil {
+		t.Fatal(err)
+	}
+	// A competing writer changes "b" between UpdateAll's read and its
+	// bulk save: the save of "a" goes through, that of "b" fails, and the
+	// next round must add the id to "b" without adding it to "a" again.
+	raced := false
+	fake.BeforeWrite = func(key string) {
+		if key == "b" && !raced {
+			raced = true
+			if _, err := daprstate.Update(ctx, s, "b", func(v *set, _ bool) error { v.IDs = append(v.IDs, "y"); return nil }); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if err := daprstate.UpdateAll(ctx, s, addID("a", "1"), addID("b", "1")); err != nil {
+		t.Fatalf("UpdateAll = %v", err)
+	}
+	for key, want := range map[string][]string{"a": {"1"}, "b": {"x", "y", "1"}} {
+		got, _, _ := daprstate.Get[set](ctx, s, key)
+		if !slices.Equal(got.IDs, want) {
+			t.Errorf("%s = %v; want %v", key, got.IDs, want)
+		}
+	}
+}
+
+func TestUpdateAllUnchangedWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	fake := daprstatetest.New()
+	s := daprstate.New(fake, "test")
+	if err := daprstate.UpdateAll(ctx, s, addID("a", "1"), addID("b", "1")); err != nil {
+		t.Fatal(err)
+	}
+	before := fake.Writes()
+	if err := daprstate.UpdateAll(ctx, s, addID("a", "1"), addID("b", "1")); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.Writes() - before; got != 0 {
+		t.Fatalf("UpdateAll of values already changed wrote %d keys; want 0", got)
 	}
 }

@@ -70,6 +70,7 @@ type config struct {
 	seedTimeout      time.Duration
 	pprofRate        float64
 	pprofDuration    time.Duration
+	keepLogs         bool
 }
 
 var allScenarios = []string{"overhead", "orders", "sustain", "flash", "reads", "profile"}
@@ -108,6 +109,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.seedTimeout, "seed-timeout", 4*time.Minute, "how long seeding the many orders may take")
 	fs.Float64Var(&c.pprofRate, "pprof-rate", 100, "arrival rate of the profile scenario (orders/s)")
 	fs.DurationVar(&c.pprofDuration, "pprof-duration", 20*time.Second, "how long the profile scenario's CPU profiles run")
+	fs.BoolVar(&c.keepLogs, "logs", false, "copy the logs of every process of each run to the report folder (logs-<run>/<process>.log)")
 	smoke := fs.Bool("smoke", false, "a few seconds at low rates: overhead and orders only (CI)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -201,6 +203,13 @@ func runOnce(ctx context.Context, cfg config, n int, log io.Writer) (runResult, 
 		return runResult{}, err
 	}
 	defer sys.Stop()
+	if cfg.keepLogs {
+		defer func() {
+			if err := copyLogs(sys.LogFiles(), filepath.Join(cfg.out, fmt.Sprintf("logs-%d", n))); err != nil {
+				fmt.Fprintf(log, "  logs not written: %v\n", err)
+			}
+		}()
+	}
 	fmt.Fprintf(log, "  system up in %s\n", time.Since(started).Round(100*time.Millisecond))
 	pids := sys.Pids()
 	pids[benchProcess] = os.Getpid()
@@ -255,4 +264,20 @@ func profileServers(profile string) map[string]int {
 		return findProcesses("postgres")
 	}
 	return nil
+}
+
+// copyLogs copies the log files (process name -> path) into dir.
+func copyLogs(files map[string]string, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var errs []error
+	for name, path := range files {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name+".log"), b, 0o644)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -31,9 +30,10 @@ type Store interface {
 	// ClaimKey records that the user's idempotency key names orderID,
 	// unless the key was claimed before: then it returns the earlier claim.
 	ClaimKey(ctx context.Context, userID, key, orderID, requestHash string) (claimedID, claimedHash string, err error)
-	// Index lists the order under its user and among all orders. Listing
-	// an order that is listed already is harmless.
-	Index(ctx context.Context, o Order) error
+	// Index lists the order under its user, among all orders, and among
+	// those the sweep looks after (as Watch does). Listing an order that
+	// is listed already is harmless.
+	Index(ctx context.Context, o Order, now time.Time) error
 	// List returns a page of orders, about newest first: the user's, or
 	// everyone's when userID is "". cursor is "" or a next cursor that List
 	// returned; ErrBadCursor otherwise.
@@ -248,14 +248,7 @@ func (s *Service) Place(ctx context.Context, req PlaceRequest) (Order, error) {
 	// Indexes first: an indexed id whose order never got written is skipped,
 	// while an order missing from the indexes would be lost to its owner
 	// and to the sweep.
-	// The index writes touch different keys and need no order among
-	// themselves: they run at once.
-	var watchErr error
-	var wg sync.WaitGroup
-	wg.Go(func() { watchErr = s.store.Watch(ctx, o.ID, now) })
-	indexErr := s.store.Index(ctx, o)
-	wg.Wait()
-	if err := errors.Join(watchErr, indexErr); err != nil {
+	if err := s.store.Index(ctx, o, now); err != nil {
 		return Order{}, err
 	}
 	err = s.store.Insert(ctx, o)

@@ -52,10 +52,13 @@ func shardOf(id string) int             { h := fnv.New32a(); h.Write([]byte(id))
 // Store implements order.Store on a Dapr state store.
 type Store struct {
 	db *daprstate.Store
+
+	mu        sync.Mutex
+	headCache map[string]int // list -> its newest page, as last read or moved; see heads
 }
 
 // New returns a store on db.
-func New(db *daprstate.Store) *Store { return &Store{db: db} }
+func New(db *daprstate.Store) *Store { return &Store{db: db, headCache: map[string]int{}} }
 
 // translate maps a lost optimistic-concurrency race to order.ErrConflict:
 // the one place the store's conflicts become the domain's.
@@ -147,15 +150,57 @@ func (s *Store) ClaimKey(ctx context.Context, userID, key, orderID, requestHash 
 	return c.OrderID, c.RequestHash, nil
 }
 
-// Index adds the order to its user's list and its shard of all orders.
-// The two are different keys, written at once.
-func (s *Store) Index(ctx context.Context, o order.Order) error {
-	var userErr error
-	var wg sync.WaitGroup
-	wg.Go(func() { userErr = s.push(ctx, userList(o.UserID), o.ID) })
-	allErr := s.push(ctx, allList(shardOf(o.ID)), o.ID)
-	wg.Wait()
-	return errors.Join(userErr, allErr)
+// Index adds the order to its user's list, to its shard of all orders and
+// to its shard of the sweep's index (as Watch does): three keys, read in
+// one bulk call and written in one bulk save, each write guarded by its
+// own ETag. They are three single-key writes, not a transaction; the
+// order is written only after all three succeeded, so a crash in between
+// leaves only ids whose order does not exist, which listings and the
+// sweep skip.
+func (s *Store) Index(ctx context.Context, o order.Order, now time.Time) error {
+	lists := []string{userList(o.UserID), allList(shardOf(o.ID))}
+	mark := newMark()
+	watched := false
+	for range maxRollovers {
+		pages, err := s.heads(ctx, lists)
+		if err != nil {
+			return fmt.Errorf("index order %s: %w", o.ID, err)
+		}
+		var changes []daprstate.Change
+		if !watched {
+			changes = append(changes, watch(o.ID, mark, now))
+		}
+		full := make([]bool, len(lists))
+		for i, list := range lists {
+			changes = append(changes, daprstate.Edit(pageKey(list, pages[i]), func(p *page, _ bool) error {
+				full[i] = len(p.IDs) >= PageSize
+				if full[i] || slices.Contains(p.IDs, o.ID) {
+					return daprstate.ErrUnchanged
+				}
+				p.IDs = append(p.IDs, o.ID)
+				return nil
+			}))
+		}
+		if err := daprstate.UpdateAll(ctx, s.db, changes...); err != nil {
+			return fmt.Errorf("index order %s: %w", o.ID, translate(err))
+		}
+		watched = true
+		var rest []string
+		for i, list := range lists {
+			if !full[i] {
+				continue
+			}
+			if err := s.rollOver(ctx, list, pages[i]); err != nil {
+				return err
+			}
+			rest = append(rest, list)
+		}
+		if len(rest) == 0 {
+			return nil
+		}
+		lists = rest
+	}
+	return fmt.Errorf("index order %s: every page full after %d tries: %w", o.ID, maxRollovers, order.ErrConflict)
 }
 
 type head struct {
@@ -166,46 +211,72 @@ type page struct {
 	IDs []string `json:"ids"`
 }
 
-// maxRollovers bounds how many full pages one push may step over.
+// maxRollovers bounds how many full pages one Index may step over.
 const maxRollovers = 8
 
-// push appends id to the newest page of list. A full page moves the head
-// on (guarded: only from the page it was read at), and the id goes to the
-// next page. A crash after moving the head leaves an empty newest page,
-// which a listing passes over.
-func (s *Store) push(ctx context.Context, list, id string) error {
-	for range maxRollovers {
-		h, _, err := daprstate.Get[head](ctx, s.db, headKey(list))
-		if err != nil {
-			return err
+// heads are the newest page numbers of lists: from the cache where it has
+// them, else read (one call for all that it lacks).
+//
+// A cached number can only be behind: a head moves on only past a full
+// page, and a page never shrinks. So a stale number names a full page,
+// Index finds it full, and rollOver moves the head on (or finds it moved)
+// and drops the number from the cache.
+func (s *Store) heads(ctx context.Context, lists []string) ([]int, error) {
+	out := make([]int, len(lists))
+	var missing []string
+	s.mu.Lock()
+	for i, list := range lists {
+		n, ok := s.headCache[list]
+		if !ok {
+			missing = append(missing, headKey(list))
 		}
-		full := false
-		_, err = daprstate.Update(ctx, s.db, pageKey(list, h.Page), func(p *page, _ bool) error {
-			full = len(p.IDs) >= PageSize
-			if full || slices.Contains(p.IDs, id) {
-				return daprstate.ErrUnchanged
-			}
-			p.IDs = append(p.IDs, id)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("index %s: %w", list, translate(err))
-		}
-		if !full {
-			return nil
-		}
-		_, err = daprstate.Update(ctx, s.db, headKey(list), func(next *head, _ bool) error {
-			if next.Page != h.Page {
-				return daprstate.ErrUnchanged
-			}
-			next.Page++
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("index %s: %w", list, translate(err))
+		out[i] = n
+	}
+	s.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	read, err := daprstate.GetBulk[head](ctx, s.db, missing)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.headCache) >= maxCachedHeads {
+		clear(s.headCache)
+	}
+	for i, list := range lists {
+		if slices.Contains(missing, headKey(list)) {
+			out[i] = read[headKey(list)].Page // 0 when the list has no head yet
+			s.headCache[list] = out[i]
 		}
 	}
-	return fmt.Errorf("index %s: every page full after %d tries: %w", list, maxRollovers, order.ErrConflict)
+	return out, nil
+}
+
+// maxCachedHeads bounds the head cache (one entry per user who ordered
+// since the service started, plus the shards): when full it starts over.
+const maxCachedHeads = 100_000
+
+// rollOver moves the head of list on from page n, which is full (guarded:
+// only if the head is still at n), and drops the list from the head cache.
+// A crash after moving the head leaves an empty newest page, which a
+// listing passes over.
+func (s *Store) rollOver(ctx context.Context, list string, n int) error {
+	s.mu.Lock()
+	delete(s.headCache, list)
+	s.mu.Unlock()
+	_, err := daprstate.Update(ctx, s.db, headKey(list), func(next *head, _ bool) error {
+		if next.Page != n {
+			return daprstate.ErrUnchanged
+		}
+		next.Page++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("index %s: %w", list, translate(err))
+	}
+	return nil
 }
 
 // position is where a listing of one paged list stands: the ids of page
@@ -419,17 +490,25 @@ func newMark() string {
 // Watch adds the order to its shard of the sweep's index with a new mark,
 // so that a sweep that read the old mark does not remove it.
 func (s *Store) Watch(ctx context.Context, id string, now time.Time) error {
-	_, err := daprstate.Update(ctx, s.db, workKey(shardOf(id)), func(w *work, _ bool) error {
-		if w.Orders == nil {
-			w.Orders = map[string]workEntry{}
-		}
-		w.Orders[id] = workEntry{Mark: newMark(), Since: now}
-		return nil
-	})
-	if err != nil {
+	if err := daprstate.UpdateAll(ctx, s.db, watch(id, newMark(), now)); err != nil {
 		return fmt.Errorf("watch order %s: %w", id, translate(err))
 	}
 	return nil
+}
+
+// watch is the change that lists id in its shard of the sweep's index
+// with mark; applied again, it writes nothing.
+func watch(id, mark string, now time.Time) daprstate.Change {
+	return daprstate.Edit(workKey(shardOf(id)), func(w *work, _ bool) error {
+		if e, ok := w.Orders[id]; ok && e.Mark == mark {
+			return daprstate.ErrUnchanged
+		}
+		if w.Orders == nil {
+			w.Orders = map[string]workEntry{}
+		}
+		w.Orders[id] = workEntry{Mark: mark, Since: now}
+		return nil
+	})
 }
 
 // Watched reads every shard of the sweep's index in one call.

@@ -120,7 +120,7 @@ func contract(t *testing.T, db *daprstate.Store) {
 		var want []string
 		for i := range n {
 			o := newOrder(user, t0.Add(time.Duration(i)*time.Millisecond))
-			if err := s.Index(ctx, o); err != nil {
+			if err := s.Index(ctx, o, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			if i%7 == 3 {
@@ -135,6 +135,63 @@ func contract(t *testing.T, db *daprstate.Store) {
 		got := listAll(t, s, user, 25)
 		if !slices.Equal(got, want) {
 			t.Errorf("listing of %d orders gave %d, first %v; want all, newest first", len(want), len(got), got[:min(3, len(got))])
+		}
+	})
+
+	t.Run("two replicas indexing one user's orders at once list each once", func(t *testing.T) {
+		// Each Store caches the heads it read; the other replica moves
+		// them on, so each one's cache goes stale across the page
+		// boundaries. The indexing of Watch rides along: every order must
+		// be in the sweep's index too.
+		user := unique("u")
+		replicas := []*Store{s, New(db)}
+		const n = 2*PageSize + 10
+		orders := make([]order.Order, n)
+		t0 := time.Now()
+		for i := range orders {
+			orders[i] = newOrder(user, t0.Add(time.Duration(i)*time.Microsecond))
+		}
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() {
+				for i := w; i < n; i += 8 {
+					if err := replicas[i%2].Index(ctx, orders[i], time.Now()); err != nil {
+						t.Errorf("Index = %v", err)
+						return
+					}
+					if err := replicas[i%2].Insert(ctx, orders[i]); err != nil {
+						t.Errorf("Insert = %v", err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		got := listAll(t, s, user, 100)
+		seen := map[string]int{}
+		for _, id := range got {
+			seen[id]++
+		}
+		for _, o := range orders {
+			if seen[o.ID] != 1 {
+				t.Fatalf("order %s listed %d times; want once (%d listed of %d)", o.ID, seen[o.ID], len(got), n)
+			}
+		}
+		if len(got) != n {
+			t.Fatalf("listed %d orders; want %d", len(got), n)
+		}
+		watched, err := s.Watched(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inSweep := map[string]bool{}
+		for _, w := range watched {
+			inSweep[w.OrderID] = true
+		}
+		for _, o := range orders {
+			if !inSweep[o.ID] {
+				t.Fatalf("order %s is not in the sweep's index", o.ID)
+			}
 		}
 	})
 
@@ -232,7 +289,7 @@ func TestListingCostDoesNotGrowWithOrders(t *testing.T) {
 		t0 := time.Now()
 		for i := range n {
 			o := newOrder("u1", t0.Add(time.Duration(i)*time.Millisecond))
-			if err := s.Index(ctx, o); err != nil {
+			if err := s.Index(ctx, o, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Insert(ctx, o); err != nil {
@@ -241,7 +298,7 @@ func TestListingCostDoesNotGrowWithOrders(t *testing.T) {
 		}
 		before := fake.n.Load()
 		last := newOrder("u1", t0.Add(time.Hour))
-		if err := s.Index(ctx, last); err != nil {
+		if err := s.Index(ctx, last, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		index = fake.n.Load() - before
@@ -279,7 +336,7 @@ func TestListAllOrders(t *testing.T) {
 	var want []string
 	for i := range 3 * PageSize {
 		o := newOrder(fmt.Sprintf("u%d", i%3), t0.Add(time.Duration(i)*time.Millisecond))
-		if err := s.Index(ctx, o); err != nil {
+		if err := s.Index(ctx, o, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Insert(ctx, o); err != nil {

@@ -9,6 +9,7 @@ package daprstatetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -93,6 +94,31 @@ func (f *Fake) SaveStateWithETag(_ context.Context, _, key string, data []byte, 
 	f.values[key] = append([]byte(nil), data...)
 	f.etags[key] = f.next
 	f.writes++
+	return nil
+}
+
+// SaveBulkState saves the items one by one, as daprd does on a store
+// without a transactional bulk write (state.redis runs them with no
+// rollback): when one fails, the others are still written, and the answer
+// joins the failures.
+func (f *Fake) SaveBulkState(ctx context.Context, store string, items ...*dapr.SetStateItem) error {
+	var errs []error
+	for _, it := range items {
+		etag := ""
+		if it.Etag != nil {
+			etag = it.Etag.Value
+		}
+		var so []dapr.StateOption
+		if it.Options != nil {
+			so = append(so, dapr.WithConcurrency(it.Options.Concurrency), dapr.WithConsistency(it.Options.Consistency))
+		}
+		if err := f.SaveStateWithETag(ctx, store, it.Key, it.Value, etag, it.Metadata, so...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return status.Error(codes.Internal, errors.Join(errs...).Error())
+	}
 	return nil
 }
 
