@@ -231,7 +231,7 @@ func UpdateAll(ctx context.Context, s *Store, changes ...Change) error {
 		keys[i] = c.key
 	}
 	for attempt := 0; ; attempt++ {
-		items, err := s.client.GetBulkState(ctx, s.name, keys, nil, int32(len(keys)))
+		items, err := s.client.GetBulkState(ctx, s.name, keys, nil, int32(min(len(keys), 16)))
 		if err != nil {
 			return fmt.Errorf("get %d keys: %w", len(keys), err)
 		}

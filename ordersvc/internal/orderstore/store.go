@@ -55,6 +55,7 @@ type Store struct {
 
 	mu        sync.Mutex
 	headCache map[string]int // list -> its newest page, as last read or moved; see heads
+	indexing  indexQueue
 }
 
 // New returns a store on db.
@@ -150,59 +151,6 @@ func (s *Store) ClaimKey(ctx context.Context, userID, key, orderID, requestHash 
 	return c.OrderID, c.RequestHash, nil
 }
 
-// Index adds the order to its user's list, to its shard of all orders and
-// to its shard of the sweep's index (as Watch does): three keys, read in
-// one bulk call and written in one bulk save, each write guarded by its
-// own ETag. They are three single-key writes, not a transaction; the
-// order is written only after all three succeeded, so a crash in between
-// leaves only ids whose order does not exist, which listings and the
-// sweep skip.
-func (s *Store) Index(ctx context.Context, o order.Order, now time.Time) error {
-	lists := []string{userList(o.UserID), allList(shardOf(o.ID))}
-	mark := newMark()
-	watched := false
-	for range maxRollovers {
-		pages, err := s.heads(ctx, lists)
-		if err != nil {
-			return fmt.Errorf("index order %s: %w", o.ID, err)
-		}
-		var changes []daprstate.Change
-		if !watched {
-			changes = append(changes, watch(o.ID, mark, now))
-		}
-		full := make([]bool, len(lists))
-		for i, list := range lists {
-			changes = append(changes, daprstate.Edit(pageKey(list, pages[i]), func(p *page, _ bool) error {
-				full[i] = len(p.IDs) >= PageSize
-				if full[i] || slices.Contains(p.IDs, o.ID) {
-					return daprstate.ErrUnchanged
-				}
-				p.IDs = append(p.IDs, o.ID)
-				return nil
-			}))
-		}
-		if err := daprstate.UpdateAll(ctx, s.db, changes...); err != nil {
-			return fmt.Errorf("index order %s: %w", o.ID, translate(err))
-		}
-		watched = true
-		var rest []string
-		for i, list := range lists {
-			if !full[i] {
-				continue
-			}
-			if err := s.rollOver(ctx, list, pages[i]); err != nil {
-				return err
-			}
-			rest = append(rest, list)
-		}
-		if len(rest) == 0 {
-			return nil
-		}
-		lists = rest
-	}
-	return fmt.Errorf("index order %s: every page full after %d tries: %w", o.ID, maxRollovers, order.ErrConflict)
-}
-
 type head struct {
 	Page int `json:"page"`
 }
@@ -211,7 +159,7 @@ type page struct {
 	IDs []string `json:"ids"`
 }
 
-// maxRollovers bounds how many full pages one Index may step over.
+// maxRollovers bounds how many full pages one index write may step over.
 const maxRollovers = 8
 
 // heads are the newest page numbers of lists: from the cache where it has
@@ -490,23 +438,30 @@ func newMark() string {
 // Watch adds the order to its shard of the sweep's index with a new mark,
 // so that a sweep that read the old mark does not remove it.
 func (s *Store) Watch(ctx context.Context, id string, now time.Time) error {
-	if err := daprstate.UpdateAll(ctx, s.db, watch(id, newMark(), now)); err != nil {
+	if err := daprstate.UpdateAll(ctx, s.db, watch(shardOf(id), map[string]workEntry{id: {Mark: newMark(), Since: now}})); err != nil {
 		return fmt.Errorf("watch order %s: %w", id, translate(err))
 	}
 	return nil
 }
 
-// watch is the change that lists id in its shard of the sweep's index
-// with mark; applied again, it writes nothing.
-func watch(id, mark string, now time.Time) daprstate.Change {
-	return daprstate.Edit(workKey(shardOf(id)), func(w *work, _ bool) error {
-		if e, ok := w.Orders[id]; ok && e.Mark == mark {
+// watch is the change that lists the orders of entries (id -> entry) in
+// shard of the sweep's index; applied again, it writes nothing.
+func watch(shard int, entries map[string]workEntry) daprstate.Change {
+	return daprstate.Edit(workKey(shard), func(w *work, _ bool) error {
+		changed := false
+		for id, e := range entries {
+			if cur, ok := w.Orders[id]; ok && cur.Mark == e.Mark {
+				continue
+			}
+			if w.Orders == nil {
+				w.Orders = map[string]workEntry{}
+			}
+			w.Orders[id] = e
+			changed = true
+		}
+		if !changed {
 			return daprstate.ErrUnchanged
 		}
-		if w.Orders == nil {
-			w.Orders = map[string]workEntry{}
-		}
-		w.Orders[id] = workEntry{Mark: mark, Since: now}
 		return nil
 	})
 }
