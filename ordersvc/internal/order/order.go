@@ -99,9 +99,9 @@ func (o Order) Message(e Event) any {
 	}
 }
 
-// clear removes the events with the given ids from the outbox and reports
+// Clear removes the events with the given ids from the outbox and reports
 // whether it removed any.
-func (o *Order) clear(ids []string) bool {
+func (o *Order) Clear(ids []string) bool {
 	n := len(o.Outbox)
 	o.Outbox = slices.DeleteFunc(o.Outbox, func(e Event) bool { return slices.Contains(ids, e.ID) })
 	if len(o.Outbox) == 0 {

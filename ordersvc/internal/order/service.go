@@ -27,6 +27,10 @@ type Store interface {
 	// once. fn returning ErrUnchanged writes nothing and Update returns the
 	// order as read.
 	Update(ctx context.Context, id string, fn func(*Order) error) (Order, error)
+	// ClearEvents removes the events with the given ids from the order's
+	// outbox (those only: an event added since stays). An order without
+	// them is left as it is.
+	ClearEvents(ctx context.Context, id string, eventIDs []string) error
 	// ClaimKey records that the user's idempotency key names orderID,
 	// unless the key was claimed before: then it returns the earlier claim.
 	ClaimKey(ctx context.Context, userID, key, orderID, requestHash string) (claimedID, claimedHash string, err error)
@@ -280,7 +284,8 @@ func (s *Service) published(ctx context.Context, o Order, e Event) Order {
 }
 
 // flush publishes events of o, in order, and then removes them from its
-// record (only those: an event added since stays).
+// record (only those: an event added since stays). It returns o without
+// them.
 func (s *Service) flush(ctx context.Context, o Order, events []Event) (Order, error) {
 	ids := make([]string, 0, len(events))
 	for _, e := range events {
@@ -289,12 +294,12 @@ func (s *Service) flush(ctx context.Context, o Order, events []Event) (Order, er
 		}
 		ids = append(ids, e.ID)
 	}
-	return s.store.Update(ctx, o.ID, func(o *Order) error {
-		if !o.clear(ids) {
-			return ErrUnchanged
-		}
-		return nil
-	})
+	if err := s.store.ClearEvents(ctx, o.ID, ids); err != nil {
+		return o, err
+	}
+	o.Outbox = slices.Clone(o.Outbox)
+	o.Clear(ids)
+	return o, nil
 }
 
 // claimWait is how long a duplicate request waits for the order of the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"shop/ordersvc/internal/order"
@@ -28,71 +27,24 @@ import (
 // only after Index returned, so a crash in between leaves only ids whose
 // order does not exist, which listings and the sweep skip.
 func (s *Store) Index(ctx context.Context, o order.Order, now time.Time) error {
-	req := &indexRequest{order: o, entry: workEntry{Mark: newMark(), Since: now}, done: make(chan error, 1)}
-	s.indexing.add(req, s.indexBatch)
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		// The write goes on; an id it lists whose order never comes is
-		// skipped, as after a crash.
-		return ctx.Err()
-	}
+	// When ctx ends first, the write goes on; an id it lists whose order
+	// never comes is skipped, as after a crash.
+	return s.indexing.Do(ctx, indexRequest{order: o, entry: workEntry{Mark: newMark(), Since: now}})
 }
 
 type indexRequest struct {
 	order order.Order
 	entry workEntry
-	done  chan error
 }
 
-// indexQueue holds the index requests waiting for the write under way.
-type indexQueue struct {
-	mu      sync.Mutex
-	pending []*indexRequest
-	running bool
-}
-
-// indexTimeout bounds one grouped index write.
-const indexTimeout = 30 * time.Second
-
-// add queues req and, when no write is under way, starts the loop that
-// writes the queue in groups until it is empty.
-func (q *indexQueue) add(req *indexRequest, write func(context.Context, []*indexRequest) error) {
-	q.mu.Lock()
-	q.pending = append(q.pending, req)
-	if q.running {
-		q.mu.Unlock()
-		return
-	}
-	q.running = true
-	q.mu.Unlock()
-	go func() {
-		for {
-			q.mu.Lock()
-			batch := q.pending
-			q.pending = nil
-			if len(batch) == 0 {
-				q.running = false
-				q.mu.Unlock()
-				return
-			}
-			q.mu.Unlock()
-			ctx, cancel := context.WithTimeout(context.Background(), indexTimeout)
-			err := write(ctx, batch)
-			cancel()
-			for _, r := range batch {
-				r.done <- err
-			}
-		}
-	}()
-}
+// writeTimeout bounds one grouped write.
+const writeTimeout = 30 * time.Second
 
 // indexBatch writes the index entries of a group of orders: one bulk read
 // and one bulk save of every page and shard they touch, and, for a page
 // that fills, a move of its list's head and one more round for the ids
 // that did not fit.
-func (s *Store) indexBatch(ctx context.Context, batch []*indexRequest) error {
+func (s *Store) indexBatch(ctx context.Context, batch []indexRequest) error {
 	ids := map[string][]string{} // list -> ids to add to its newest page
 	var lists []string
 	work := map[int]map[string]workEntry{}

@@ -36,9 +36,9 @@ func TestIndexGroupsConcurrentOrders(t *testing.T) {
 	ctx := context.Background()
 	fake := &saves{Fake: daprstatetest.New()}
 	s := New(daprstate.New(fake, "orders-state"))
-	release := make(chan struct{})
+	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	fake.BeforeWrite = func(string) { once.Do(func() { <-release }) }
+	fake.BeforeWrite = func(string) { once.Do(func() { close(entered); <-release }) }
 
 	const waiting = 20
 	t0 := time.Now()
@@ -50,6 +50,7 @@ func TestIndexGroupsConcurrentOrders(t *testing.T) {
 		}
 	})
 	// The first write is held in its save; these queue behind it.
+	<-entered
 	orders := make([]string, waiting)
 	for i := range waiting {
 		o := newOrder([]string{"u1", "u2", "u3"}[i%3], t0.Add(time.Duration(i+1)*time.Millisecond))
@@ -62,9 +63,7 @@ func TestIndexGroupsConcurrentOrders(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s.indexing.mu.Lock()
-		n := len(s.indexing.pending)
-		s.indexing.mu.Unlock()
+		n := s.indexing.Pending()
 		if n == waiting {
 			break
 		}

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"shop/ordersvc/internal/order"
+	"shop/platform/batch"
 	"shop/platform/daprstate"
 )
 
@@ -55,11 +56,17 @@ type Store struct {
 
 	mu        sync.Mutex
 	headCache map[string]int // list -> its newest page, as last read or moved; see heads
-	indexing  indexQueue
+	indexing  *batch.Queue[indexRequest]
+	clearing  *batch.Queue[clearRequest]
 }
 
 // New returns a store on db.
-func New(db *daprstate.Store) *Store { return &Store{db: db, headCache: map[string]int{}} }
+func New(db *daprstate.Store) *Store {
+	s := &Store{db: db, headCache: map[string]int{}}
+	s.indexing = batch.New(writeTimeout, s.indexBatch)
+	s.clearing = batch.New(writeTimeout, s.clearBatch)
+	return s
+}
 
 // translate maps a lost optimistic-concurrency race to order.ErrConflict:
 // the one place the store's conflicts become the domain's.
@@ -125,6 +132,42 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*order.Order) err
 		return o, fmt.Errorf("update order %s: %w", id, translate(err))
 	}
 	return o, nil
+}
+
+// ClearEvents removes the events from the order's outbox. The clears of
+// orders published at once share one write (one bulk read and one bulk
+// save of their records, each guarded by its own ETag), as Index does.
+func (s *Store) ClearEvents(ctx context.Context, id string, eventIDs []string) error {
+	return s.clearing.Do(ctx, clearRequest{orderID: id, eventIDs: eventIDs})
+}
+
+type clearRequest struct {
+	orderID  string
+	eventIDs []string
+}
+
+func (s *Store) clearBatch(ctx context.Context, batch []clearRequest) error {
+	ids := map[string][]string{}
+	var orders []string
+	for _, r := range batch {
+		if _, ok := ids[r.orderID]; !ok {
+			orders = append(orders, r.orderID)
+		}
+		ids[r.orderID] = append(ids[r.orderID], r.eventIDs...)
+	}
+	changes := make([]daprstate.Change, len(orders))
+	for i, id := range orders {
+		changes[i] = daprstate.Edit(orderKey(id), func(o *order.Order, found bool) error {
+			if !found || !o.Clear(ids[id]) {
+				return daprstate.ErrUnchanged
+			}
+			return nil
+		})
+	}
+	if err := daprstate.UpdateAll(ctx, s.db, changes...); err != nil {
+		return fmt.Errorf("clear the outbox of %d orders: %w", len(orders), translate(err))
+	}
+	return nil
 }
 
 type claim struct {
