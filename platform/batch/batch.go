@@ -10,16 +10,18 @@ import (
 	"time"
 )
 
-// Queue runs its write function on the items given to Do, one write at a
-// time: items that arrive while a write runs wait, and the next write takes
-// them all. An idle queue holds no goroutine.
-type Queue[T any] struct {
-	write   func(ctx context.Context, items []T) error
+// Keyed runs its write function on the items given to Do, one write at a
+// time per key: items that arrive for a key while a write of that key runs
+// wait, and the next write of the key takes them all. A key with nothing
+// to write holds no goroutine and no memory.
+type Keyed[T any] struct {
+	write   func(ctx context.Context, key string, items []T) error
 	timeout time.Duration
 
-	mu      sync.Mutex
-	pending []call[T]
-	running bool
+	mu sync.Mutex
+	// keys holds the calls waiting for each key that has a write under
+	// way (the key is present, its slice maybe empty, while one runs).
+	keys map[string][]call[T]
 }
 
 type call[T any] struct {
@@ -27,23 +29,23 @@ type call[T any] struct {
 	done chan error
 }
 
-// New returns a queue that writes with write, each write bounded by
-// timeout. write is called with at least one item.
-func New[T any](timeout time.Duration, write func(ctx context.Context, items []T) error) *Queue[T] {
-	return &Queue[T]{write: write, timeout: timeout}
+// NewKeyed returns a queue per key that writes with write, each write
+// bounded by timeout. write is called with at least one item.
+func NewKeyed[T any](timeout time.Duration, write func(ctx context.Context, key string, items []T) error) *Keyed[T] {
+	return &Keyed[T]{write: write, timeout: timeout, keys: map[string][]call[T]{}}
 }
 
-// Do adds item to the next write and returns that write's error. When ctx
-// ends first, Do returns ctx.Err() and the write still carries the item.
-func (q *Queue[T]) Do(ctx context.Context, item T) error {
+// Do adds item to the next write of key and returns that write's error.
+// When ctx ends first, Do returns ctx.Err() and the write still carries
+// the item.
+func (k *Keyed[T]) Do(ctx context.Context, key string, item T) error {
 	c := call[T]{item: item, done: make(chan error, 1)}
-	q.mu.Lock()
-	q.pending = append(q.pending, c)
-	start := !q.running
-	q.running = true
-	q.mu.Unlock()
-	if start {
-		go q.run()
+	k.mu.Lock()
+	waiting, running := k.keys[key]
+	k.keys[key] = append(waiting, c)
+	k.mu.Unlock()
+	if !running {
+		go k.run(key)
 	}
 	select {
 	case err := <-c.done:
@@ -53,36 +55,52 @@ func (q *Queue[T]) Do(ctx context.Context, item T) error {
 	}
 }
 
-// Pending is the number of items waiting for the next write.
-func (q *Queue[T]) Pending() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.pending)
+// Pending is the number of items waiting for the next write of key.
+func (k *Keyed[T]) Pending(key string) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.keys[key])
 }
 
-// run writes the queue in groups until it is empty. The writes run on a
+// run writes key's queue in groups until it is empty. The writes run on a
 // context of their own: a caller that gives up does not cut short the
 // write the others wait for.
-func (q *Queue[T]) run() {
+func (k *Keyed[T]) run(key string) {
 	for {
-		q.mu.Lock()
-		calls := q.pending
-		q.pending = nil
+		k.mu.Lock()
+		calls := k.keys[key]
 		if len(calls) == 0 {
-			q.running = false
-			q.mu.Unlock()
+			delete(k.keys, key)
+			k.mu.Unlock()
 			return
 		}
-		q.mu.Unlock()
+		k.keys[key] = nil // still running
+		k.mu.Unlock()
 		items := make([]T, len(calls))
 		for i, c := range calls {
 			items[i] = c.item
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), q.timeout)
-		err := q.write(ctx, items)
+		ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
+		err := k.write(ctx, key, items)
 		cancel()
 		for _, c := range calls {
 			c.done <- err
 		}
 	}
 }
+
+// Queue is a Keyed of one key: one write at a time.
+type Queue[T any] struct{ k *Keyed[T] }
+
+// New returns a queue that writes with write, each write bounded by
+// timeout. write is called with at least one item.
+func New[T any](timeout time.Duration, write func(ctx context.Context, items []T) error) *Queue[T] {
+	return &Queue[T]{k: NewKeyed(timeout, func(ctx context.Context, _ string, items []T) error { return write(ctx, items) })}
+}
+
+// Do adds item to the next write and returns that write's error, as
+// Keyed.Do does.
+func (q *Queue[T]) Do(ctx context.Context, item T) error { return q.k.Do(ctx, "", item) }
+
+// Pending is the number of items waiting for the next write.
+func (q *Queue[T]) Pending() int { return q.k.Pending("") }

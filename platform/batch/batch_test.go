@@ -86,3 +86,29 @@ func waitFor(t *testing.T, cond func() bool) {
 		runtime.Gosched()
 	}
 }
+
+func TestKeysWriteApartAndLeaveNothingBehind(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan string, 2)
+	k := batch.NewKeyed(time.Minute, func(_ context.Context, key string, items []int) error {
+		started <- key
+		<-release
+		return nil
+	})
+	var wg sync.WaitGroup
+	for _, key := range []string{"a", "b"} {
+		wg.Go(func() {
+			if err := k.Do(context.Background(), key, 1); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	// Both writes run at once: one key's write does not wait for another's.
+	got := map[string]bool{<-started: true, <-started: true}
+	if !got["a"] || !got["b"] {
+		t.Fatalf("writes started for %v; want a and b", got)
+	}
+	close(release)
+	wg.Wait()
+	waitFor(t, func() bool { return batch.KeysHeld(k) == 0 })
+}
