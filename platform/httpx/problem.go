@@ -38,8 +38,8 @@ func Invalid(errs ...validation.FieldError) *Problem {
 	return NewProblem(http.StatusBadRequest, "the request has invalid fields", errs...)
 }
 
-// InvalidFields is the 400 problem of a domain's *validation.Error.
-func InvalidFields(e *validation.Error) *Problem { return Invalid(e.Fields...) }
+// InvalidFields is the 400 problem of the bad fields a domain reported.
+func InvalidFields(v validation.Errors) *Problem { return Invalid(v...) }
 
 // WriteProblem writes p as application/problem+json.
 func WriteProblem(w http.ResponseWriter, p *Problem) {

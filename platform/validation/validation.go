@@ -1,5 +1,5 @@
 // Package validation is how every layer names the bad fields of a request:
-// a domain returns an *Error listing them, and platform/httpx writes it as
+// a domain returns Errors listing them, and platform/httpx writes it as
 // a 400 problem with one entry per field. It imports nothing but the
 // standard library, so a domain package may use it.
 package validation
@@ -12,21 +12,17 @@ type FieldError struct {
 	Detail string `json:"detail"`
 }
 
-// Error lists every bad field of a request.
-type Error struct {
-	Fields []FieldError
-}
+// Errors lists every bad field of a request. It is the error a domain
+// returns for them (Err), and collects them as a request is checked.
+type Errors []FieldError
 
-func (e *Error) Error() string {
-	parts := make([]string, 0, len(e.Fields))
-	for _, f := range e.Fields {
+func (v Errors) Error() string {
+	parts := make([]string, 0, len(v))
+	for _, f := range v {
 		parts = append(parts, f.Field+" "+f.Detail)
 	}
 	return "invalid: " + strings.Join(parts, "; ")
 }
-
-// Errors collects the bad fields of a request as it is checked.
-type Errors []FieldError
 
 // Add adds field with detail.
 func (v *Errors) Add(field, detail string) {
@@ -41,10 +37,10 @@ func (v *Errors) Check(field, detail string) {
 	}
 }
 
-// Err is the *Error of the fields collected, or nil when there are none.
+// Err is v as an error, or nil when it lists no field.
 func (v Errors) Err() error {
 	if len(v) == 0 {
 		return nil
 	}
-	return &Error{Fields: v}
+	return v
 }

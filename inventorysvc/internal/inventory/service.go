@@ -138,7 +138,7 @@ func (s *Service) Lookup(ctx context.Context, skus []string) ([]Product, []strin
 }
 
 // CreateProduct adds a product to the catalog; ErrExists when its SKU is
-// taken, a ValidationError when n is not valid.
+// taken, validation.Errors when n is not valid.
 //
 // Two single-key writes: the product is inserted only if absent, then its
 // SKU is added to the catalog index. A create that fails between them (or

@@ -15,6 +15,7 @@ import (
 	"shop/platform/auth"
 	"shop/platform/events"
 	"shop/platform/httpx"
+	"shop/platform/validation"
 )
 
 // Page sizes of GET /products.
@@ -118,7 +119,7 @@ func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
 func skuVar(w http.ResponseWriter, r *http.Request) (string, bool) {
 	sku := mux.Vars(r)["sku"]
 	if !inventory.ValidSKU(sku) {
-		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "sku", Detail: inventory.SKUDetail}))
+		httpx.WriteProblem(w, httpx.Invalid(validation.FieldError{Field: "sku", Detail: inventory.SKUDetail}))
 		return "", false
 	}
 	return sku, true
@@ -150,13 +151,13 @@ func (h *Handler) createProduct(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, p)
 		return
 	}
-	var missing []httpx.FieldError
+	var missing []validation.FieldError
 	for _, f := range []struct {
 		name    string
 		present bool
 	}{{"sku", req.SKU != nil}, {"name", req.Name != nil}, {"price_cents", req.PriceCents != nil}, {"stock", req.Stock != nil}} {
 		if !f.present {
-			missing = append(missing, httpx.FieldError{Field: f.name, Detail: "is required"})
+			missing = append(missing, validation.FieldError{Field: f.name, Detail: "is required"})
 		}
 	}
 	if len(missing) > 0 {
@@ -195,7 +196,7 @@ func (h *Handler) restock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Quantity == nil {
-		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "quantity", Detail: "is required"}))
+		httpx.WriteProblem(w, httpx.Invalid(validation.FieldError{Field: "quantity", Detail: "is required"}))
 		return
 	}
 	p, err := h.svc.Restock(r.Context(), sku, *req.Quantity)
@@ -231,19 +232,19 @@ func (h *Handler) lookup(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, p)
 		return
 	}
-	var bad []httpx.FieldError
+	var bad []validation.FieldError
 	distinct := map[string]bool{}
 	for i, sku := range req.SKUs {
 		if !inventory.ValidSKU(sku) {
-			bad = append(bad, httpx.FieldError{Field: fmt.Sprintf("skus[%d]", i), Detail: inventory.SKUDetail})
+			bad = append(bad, validation.FieldError{Field: fmt.Sprintf("skus[%d]", i), Detail: inventory.SKUDetail})
 		}
 		distinct[sku] = true
 	}
 	switch {
 	case len(req.SKUs) == 0:
-		bad = append(bad, httpx.FieldError{Field: "skus", Detail: "is required: a list of 1 to " + strconv.Itoa(MaxLookupSKUs) + " SKUs"})
+		bad = append(bad, validation.FieldError{Field: "skus", Detail: "is required: a list of 1 to " + strconv.Itoa(MaxLookupSKUs) + " SKUs"})
 	case len(distinct) > MaxLookupSKUs:
-		bad = append(bad, httpx.FieldError{Field: "skus", Detail: "must name at most " + strconv.Itoa(MaxLookupSKUs) + " distinct SKUs"})
+		bad = append(bad, validation.FieldError{Field: "skus", Detail: "must name at most " + strconv.Itoa(MaxLookupSKUs) + " distinct SKUs"})
 	}
 	if len(bad) > 0 {
 		httpx.WriteProblem(w, httpx.Invalid(bad...))
@@ -274,7 +275,7 @@ func (h *Handler) getReservation(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["order_id"]
 	// "||" separates the parts of a state key: the store refuses it.
 	if !inventory.ValidOrderID(id) || strings.Contains(id, "||") {
-		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "order_id", Detail: "must be 1 to 128 printable characters without spaces"}))
+		httpx.WriteProblem(w, httpx.Invalid(validation.FieldError{Field: "order_id", Detail: "must be 1 to 128 printable characters without spaces"}))
 		return
 	}
 	res, err := h.svc.Reservation(r.Context(), id)
@@ -300,14 +301,10 @@ func (h *Handler) openAPI(w http.ResponseWriter, _ *http.Request) {
 
 // fail translates a domain error into its problem, once.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var invalid inventory.ValidationError
+	var invalid validation.Errors
 	switch {
 	case errors.As(err, &invalid):
-		fields := make([]httpx.FieldError, 0, len(invalid))
-		for _, f := range invalid {
-			fields = append(fields, httpx.FieldError{Field: f.Field, Detail: f.Detail})
-		}
-		httpx.WriteProblem(w, httpx.Invalid(fields...))
+		httpx.WriteProblem(w, httpx.InvalidFields(invalid))
 	case errors.Is(err, inventory.ErrNotFound):
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusNotFound, "no such resource: "+r.URL.Path))
 	case errors.Is(err, inventory.ErrExists):

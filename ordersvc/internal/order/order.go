@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"shop/platform/validation"
 )
 
 // Status is where an order is in its life.
@@ -155,32 +157,27 @@ const (
 
 var skuPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,31}$`)
 
-// FieldError names a bad field of a request.
-type FieldError struct {
-	Field, Detail string
-}
-
 // ValidateLines checks the requested lines: 1 to MaxLines distinct SKUs,
 // each with a quantity from 1 to MaxQuantity.
-func ValidateLines(lines []Line) []FieldError {
-	var errs []FieldError
+func ValidateLines(lines []Line) validation.Errors {
+	var errs validation.Errors
 	if len(lines) == 0 {
-		return []FieldError{{"items", "must hold at least one line"}}
+		return validation.Errors{{Field: "items", Detail: "must hold at least one line"}}
 	}
 	if len(lines) > MaxLines {
-		return []FieldError{{"items", fmt.Sprintf("must hold at most %d lines", MaxLines)}}
+		return validation.Errors{{Field: "items", Detail: fmt.Sprintf("must hold at most %d lines", MaxLines)}}
 	}
 	seen := map[string]bool{}
 	for i, l := range lines {
 		switch {
 		case !skuPattern.MatchString(l.SKU):
-			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "must be 2-32 upper-case letters, digits or dashes"})
+			errs.Add(fmt.Sprintf("items[%d].sku", i), "must be 2-32 upper-case letters, digits or dashes")
 		case seen[l.SKU]:
-			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "appears more than once; use one line per sku"})
+			errs.Add(fmt.Sprintf("items[%d].sku", i), "appears more than once; use one line per sku")
 		}
 		seen[l.SKU] = true
 		if l.Quantity < 1 || l.Quantity > MaxQuantity {
-			errs = append(errs, FieldError{fmt.Sprintf("items[%d].quantity", i), fmt.Sprintf("must be from 1 to %d", MaxQuantity)})
+			errs.Add(fmt.Sprintf("items[%d].quantity", i), fmt.Sprintf("must be from 1 to %d", MaxQuantity))
 		}
 	}
 	return errs

@@ -11,6 +11,7 @@ import (
 
 	"shop/ordersvc/internal/order"
 	"shop/ordersvc/internal/order/ordertest"
+	"shop/platform/validation"
 )
 
 type fixture struct {
@@ -154,8 +155,8 @@ func TestPlaceRejectsBadRequests(t *testing.T) {
 		f := newFixture()
 		tt.req.UserID = "u1"
 		_, err := f.svc.Place(context.Background(), tt.req)
-		var invalid *order.InvalidError
-		if !errors.As(err, &invalid) || !slices.ContainsFunc(invalid.Fields, func(e order.FieldError) bool { return e.Field == tt.field }) {
+		var invalid validation.Errors
+		if !errors.As(err, &invalid) || !slices.ContainsFunc(invalid, func(e validation.FieldError) bool { return e.Field == tt.field }) {
 			t.Errorf("%s: Place() = %v; want an invalid %s", tt.name, err, tt.field)
 		}
 		if n := len(f.env.State.Keys()); n != 0 || len(f.pub.Events()) != 0 {

@@ -15,6 +15,7 @@ import (
 	"shop/platform/auth"
 	"shop/platform/events"
 	"shop/platform/httpx"
+	"shop/platform/validation"
 )
 
 // Page sizes of GET /orders.
@@ -123,10 +124,10 @@ func (h *Handler) place(w http.ResponseWriter, r *http.Request) {
 		req.Lines = append(req.Lines, order.Line{SKU: it.SKU, Quantity: it.Quantity})
 	}
 	o, err := h.svc.Place(r.Context(), req)
-	var invalid *order.InvalidError
+	var invalid validation.Errors
 	switch {
 	case errors.As(err, &invalid):
-		httpx.WriteProblem(w, invalidProblem(invalid))
+		httpx.WriteProblem(w, httpx.InvalidFields(invalid))
 		return
 	case errors.Is(err, order.ErrKeyReused):
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusUnprocessableEntity, "this Idempotency-Key was used for a different order"))
@@ -137,14 +138,6 @@ func (h *Handler) place(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/orders/"+o.ID)
 	httpx.WriteJSON(w, http.StatusAccepted, toJSON(o))
-}
-
-func invalidProblem(e *order.InvalidError) *httpx.Problem {
-	fields := make([]httpx.FieldError, len(e.Fields))
-	for i, f := range e.Fields {
-		fields[i] = httpx.FieldError{Field: f.Field, Detail: f.Detail}
-	}
-	return httpx.Invalid(fields...)
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
@@ -161,7 +154,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	orders, next, err := h.svc.List(r.Context(), userID, page.After, page.Size)
 	if errors.Is(err, order.ErrBadCursor) {
 		// A cursor of another listing (an admin's, say) has the right form.
-		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "page_token", Detail: "is not a token this API returned"}))
+		httpx.WriteProblem(w, httpx.Invalid(validation.FieldError{Field: "page_token", Detail: "is not a token this API returned"}))
 		return
 	}
 	if err != nil {

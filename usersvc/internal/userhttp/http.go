@@ -11,6 +11,7 @@ import (
 
 	"shop/platform/auth"
 	"shop/platform/httpx"
+	"shop/platform/validation"
 	"shop/usersvc/internal/user"
 )
 
@@ -112,12 +113,12 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, p)
 		return
 	}
-	var missing []httpx.FieldError
+	var missing []validation.FieldError
 	if in.Email == "" {
-		missing = append(missing, httpx.FieldError{Field: "email", Detail: "is required"})
+		missing = append(missing, validation.FieldError{Field: "email", Detail: "is required"})
 	}
 	if in.Password == "" {
-		missing = append(missing, httpx.FieldError{Field: "password", Detail: "is required"})
+		missing = append(missing, validation.FieldError{Field: "password", Detail: "is required"})
 	}
 	if len(missing) > 0 {
 		httpx.WriteProblem(w, httpx.Invalid(missing...))
@@ -162,7 +163,7 @@ func (h *Handler) updateMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Name == nil {
-		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "name", Detail: "is required"}))
+		httpx.WriteProblem(w, httpx.Invalid(validation.FieldError{Field: "name", Detail: "is required"}))
 		return
 	}
 	if p := httpx.CheckTexts(map[string]string{"name": *in.Name}); p != nil {
@@ -197,19 +198,15 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) {
 // fail answers a domain error with its problem: validation 400, not found
 // 404, taken email and lost races 409, anything else a logged 500.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var invalid *user.ValidationError
+	var invalid validation.Errors
 	switch {
 	case errors.As(err, &invalid):
-		fields := make([]httpx.FieldError, 0, len(invalid.Fields))
-		for _, f := range invalid.Fields {
-			fields = append(fields, httpx.FieldError{Field: f.Field, Detail: f.Detail})
-		}
-		httpx.WriteProblem(w, httpx.Invalid(fields...))
+		httpx.WriteProblem(w, httpx.InvalidFields(invalid))
 	case errors.Is(err, user.ErrNotFound):
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusNotFound, "no such user"))
 	case errors.Is(err, user.ErrEmailTaken):
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusConflict, "an account with this email already exists",
-			httpx.FieldError{Field: "email", Detail: "is already registered"}))
+			validation.FieldError{Field: "email", Detail: "is already registered"}))
 	case errors.Is(err, user.ErrConflict):
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusConflict, "the account changed concurrently; try again"))
 	default:
