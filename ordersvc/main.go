@@ -4,11 +4,11 @@ package main
 
 import (
 	"context"
-	"fmt"
+	_ "embed"
 	"os"
 	"time"
 
-	"github.com/gorilla/mux"
+	dapr "github.com/dapr/go-sdk/client"
 	"github.com/sirupsen/logrus"
 
 	"shop/ordersvc/internal/inventoryclient"
@@ -24,19 +24,17 @@ import (
 	"shop/platform/service"
 )
 
-func main() { service.Main("ordersvc", run) }
+// openAPI is the service's API document; a test holds it to the router.
+//
+//go:embed openapi.yaml
+var openAPI []byte
 
-func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bool)) error {
-	cfg, err := loadSettings(lookup)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	client, health, err := cfg.Connect(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
+func main() {
+	service.Main(service.App[settings]{Name: "ordersvc", OpenAPI: openAPI, Load: loadSettings, Start: start})
+}
 
+// start builds the order service on its sidecar's client.
+func start(ctx context.Context, log *logrus.Entry, client dapr.Client, cfg settings) (service.Routes, error) {
 	db := daprstate.New(client, cfg.stateStore)
 	payments := payment.NewSimulated(db, payment.WithDelay(cfg.paymentDelay))
 	opts := []order.Option{order.WithReport(func(ctx context.Context, err error) {
@@ -66,19 +64,13 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 		orderevents.New(client, cfg.pubsub, cfg.ordersTopic), opts...)
 	verifier := auth.NewVerifier(auth.InvokeKeySource(client, cfg.usersAppID))
 
-	router := httpx.NewRouter()
-	httpx.HandleHealth(router, health.Check)
-	deadLetters := events.NewDeadLetters(client, cfg.stateStore, cfg.ordersAppID, cfg.inventoryAppID)
-	routes(router, orderhttp.New(svc, payments, verifier, deadLetters, orderhttp.Config{
-		PubSub: cfg.pubsub, OrdersTopic: cfg.ordersTopic, InventoryTopic: cfg.inventoryTopic,
-		SagaTimeout: cfg.sagaTimeout, TimeoutBinding: cfg.timeoutBinding,
+	return orderhttp.New(orderhttp.Deps{
+		Service:     svc,
+		Payments:    payments,
+		Verifier:    verifier,
+		DeadLetters: events.NewDeadLetters(client, cfg.stateStore, cfg.ordersAppID, cfg.inventoryAppID),
+		PubSub:      cfg.pubsub, OrdersTopic: cfg.ordersTopic, InventoryTopic: cfg.inventoryTopic,
 		OrdersAppID: cfg.ordersAppID, InventoryAppID: cfg.inventoryAppID,
-	}))
-	return cfg.Serve(ctx, log, router)
-}
-
-// routes registers the API and its document.
-func routes(r *mux.Router, h *orderhttp.Handler) {
-	h.Register(r)
-	handleOpenAPI(r)
+		SagaTimeout: cfg.sagaTimeout, TimeoutBinding: cfg.timeoutBinding,
+	}), nil
 }

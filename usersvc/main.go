@@ -7,14 +7,11 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"net/http"
 
 	dapr "github.com/dapr/go-sdk/client"
-	"github.com/gorilla/mux"
 	"github.com/sirupsen/logrus"
 
 	"shop/platform/auth"
-	"shop/platform/httpx"
 	"shop/platform/service"
 	"shop/usersvc/internal/password"
 	"shop/usersvc/internal/token"
@@ -24,35 +21,27 @@ import (
 	"shop/usersvc/internal/userstore"
 )
 
-// openAPI documents every route of the service; a test holds it to the
-// router.
+// openAPI is the service's API document; a test holds it to the router.
 //
 //go:embed openapi.yaml
 var openAPI []byte
 
-func main() { service.Main("usersvc", run) }
+func main() {
+	service.Main(service.App[settings]{Name: "usersvc", OpenAPI: openAPI, Load: loadSettings, Start: start})
+}
 
-func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bool)) error {
-	cfg, err := loadSettings(lookup)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	client, health, err := cfg.Connect(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-
+// start builds the user service on its sidecar's client.
+func start(ctx context.Context, log *logrus.Entry, client dapr.Client, cfg settings) (service.Routes, error) {
 	keyPEM, err := secret(ctx, client, cfg.secretStore, cfg.signingKey)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	signer, err := token.ParsePrivateKey([]byte(keyPEM))
 	if err != nil {
-		return fmt.Errorf("secret %s: %w", cfg.signingKey, err)
+		return nil, fmt.Errorf("secret %s: %w", cfg.signingKey, err)
 	}
 	if signer, err = withPreviousKey(ctx, log, client, cfg, signer); err != nil {
-		return err
+		return nil, err
 	}
 
 	svc, err := user.NewService(ctx,
@@ -60,29 +49,17 @@ func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bo
 		password.NewHasher(password.OWASP, cfg.hashesAtOnce),
 		userevents.New(client, cfg.pubsub, cfg.usersTopic))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := bootstrapAdmin(ctx, log, client, cfg, svc); err != nil {
-		return err
+		return nil, err
 	}
-
-	h := userhttp.New(svc, signer, auth.NewVerifier(signer.KeySource()), cfg.tokenTTL)
-	return cfg.Serve(ctx, log, newRouter(h, health.Check))
-}
-
-// newRouter is every route of the service.
-func newRouter(h *userhttp.Handler, ready func(context.Context) error) *mux.Router {
-	router := httpx.NewRouter()
-	httpx.HandleHealth(router, ready)
-	router.HandleFunc("/openapi.yaml", serveOpenAPI).Methods(http.MethodGet)
-	h.Register(router)
-	return router
-}
-
-func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/yaml")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(openAPI)
+	return userhttp.New(userhttp.Deps{
+		Service:  svc,
+		Tokens:   signer,
+		TokenTTL: cfg.tokenTTL,
+		Verifier: auth.NewVerifier(signer.KeySource()),
+	}), nil
 }
 
 // bootstrapAdmin creates the first admin account from the secret store,

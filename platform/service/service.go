@@ -23,10 +23,10 @@ import (
 	"shop/platform/sidecar"
 )
 
-// Main is the whole of a service's main function: it sets up JSON logging
-// and SIGINT/SIGTERM handling, serves Go profiles when PPROF_ADDR names a
-// loopback address (startPprof), calls run, and exits 1 when run fails.
-func Main(name string, run func(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bool)) error) {
+// main sets up JSON logging and SIGINT/SIGTERM handling, serves Go
+// profiles when PPROF_ADDR names a loopback address (startPprof), calls
+// run, and exits 1 when run fails.
+func main(name string, run func(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bool)) error) {
 	logger := logrus.New()
 	logger.SetFormatter(&logrus.JSONFormatter{})
 	logger.SetOutput(os.Stdout)

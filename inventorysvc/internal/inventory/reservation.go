@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"shop/platform/contract"
 )
 
 // Errors of the saga's order events.
@@ -67,13 +69,13 @@ const (
 // Reason is why a line could not be reserved.
 type Reason string
 
-// Reasons of a rejected line.
+// Reasons of a rejected line, as the event contract names them.
 const (
-	ReasonOutOfStock     Reason = "out_of_stock"
-	ReasonUnknownProduct Reason = "unknown_product"
+	ReasonOutOfStock     Reason = contract.ReasonOutOfStock
+	ReasonUnknownProduct Reason = contract.ReasonUnknownProduct
 	// ReasonOrderCancelled answers an order.created that arrived after the
 	// order's order.cancelled: the order no longer wants stock.
-	ReasonOrderCancelled Reason = "order_cancelled"
+	ReasonOrderCancelled Reason = contract.ReasonOrderCancelled
 )
 
 // Line is a quantity of one product in an order.

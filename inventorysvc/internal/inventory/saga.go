@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"shop/platform/contract"
 )
 
 // errMoved is a step that the order's reservation no longer takes: another
@@ -110,10 +112,6 @@ func (s *Service) OrderConfirmed(ctx context.Context, orderID string) error {
 	return s.done(err)
 }
 
-// ReasonTimeout is the reason of the order.cancelled that ordersvc's saga
-// timer publishes.
-const ReasonTimeout = "saga_timeout"
-
 // OrderCancelled gives the order's units back, reserved units as well as
 // sold ones (a confirmed order that is cancelled is refunded): the record
 // moves to releasing, remembering where the units were held, every line is
@@ -140,7 +138,7 @@ func (s *Service) OrderCancelled(ctx context.Context, orderID, reason string) er
 	r, err = s.move(ctx, orderID, func(r Reservation) (Reservation, bool, error) {
 		switch r.Status {
 		case StatusCommitting, StatusCommitted:
-			if reason == ReasonTimeout {
+			if reason == contract.ReasonSagaTimeout {
 				return r, false, nil
 			}
 		case StatusReserved:

@@ -27,32 +27,30 @@ const (
 // MaxLookupSKUs bounds the distinct SKUs of one POST /products/lookup.
 const MaxLookupSKUs = 100
 
-// Config is what the handler needs.
-type Config struct {
+// Deps is what the handler needs.
+type Deps struct {
 	Service *inventory.Service
 	// Verifier checks the access tokens of the admin routes.
 	Verifier *auth.Verifier
+	// DeadLetters keeps the orders topic's messages that failed every
+	// delivery, listed to admins at GET /dead-letters.
+	DeadLetters *events.DeadLetters
 	// PubSub and OrdersTopic name what GET /dapr/subscribe subscribes to.
 	PubSub, OrdersTopic string
 	// OrdersAppID is the app id of ordersvc, the only publisher of the
 	// orders topic: events from any other source are dropped.
 	OrdersAppID string
-	// OpenAPI is the API document served at GET /openapi.yaml.
-	OpenAPI []byte
-	// DeadLetters keeps the orders topic's messages that failed every
-	// delivery, listed to admins at GET /dead-letters.
-	DeadLetters *events.DeadLetters
 }
 
 // Handler serves the inventory routes.
 type Handler struct {
-	cfg Config
-	svc *inventory.Service
+	deps Deps
+	svc  *inventory.Service
 }
 
 // New returns the inventory API handler.
-func New(cfg Config) *Handler {
-	return &Handler{cfg: cfg, svc: cfg.Service}
+func New(deps Deps) *Handler {
+	return &Handler{deps: deps, svc: deps.Service}
 }
 
 // Register adds the inventory routes to r.
@@ -65,17 +63,17 @@ func (h *Handler) Register(r *mux.Router) {
 	r.Handle("/reservations/{order_id}", h.admin(h.getReservation)).Methods(http.MethodGet)
 	// The sidecar's own routes: service invocations (the gateway, other
 	// apps) are refused.
-	r.Handle("/dapr/subscribe", httpx.SidecarOnly(http.HandlerFunc(h.subscribe))).Methods(http.MethodGet)
+	subs := events.Subscriptions(h.deps.PubSub, events.Route{Topic: h.deps.OrdersTopic, Route: OrdersRoute})
+	r.Handle("/dapr/subscribe", httpx.SidecarOnly(events.ServeSubscriptions(subs))).Methods(http.MethodGet)
 	r.Handle(OrdersRoute, httpx.SidecarOnly(h.orderEvents())).Methods(http.MethodPost)
-	r.Handle(DeadLettersRoute, httpx.SidecarOnly(h.cfg.DeadLetters.Handler())).Methods(http.MethodPost)
-	r.Handle("/dead-letters", h.admin(h.cfg.DeadLetters.ServeList)).Methods(http.MethodGet)
-	r.HandleFunc("/openapi.yaml", h.openAPI).Methods(http.MethodGet)
+	r.Handle(events.DeadLettersRoute, httpx.SidecarOnly(h.deps.DeadLetters.Handler())).Methods(http.MethodPost)
+	r.Handle("/dead-letters", h.admin(h.deps.DeadLetters.ServeList)).Methods(http.MethodGet)
 	r.HandleFunc("/metrics", h.metrics).Methods(http.MethodGet)
 }
 
 // admin lets only callers with an admin access token through.
 func (h *Handler) admin(f http.HandlerFunc) http.Handler {
-	return h.cfg.Verifier.Authenticate(auth.RequireAdmin(f))
+	return h.deps.Verifier.Authenticate(auth.RequireAdmin(f))
 }
 
 type productJSON struct {
@@ -291,12 +289,6 @@ func (h *Handler) getReservation(w http.ResponseWriter, r *http.Request) {
 		out.Rejections = []inventory.Rejection{}
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
-}
-
-func (h *Handler) openAPI(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/yaml")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(h.cfg.OpenAPI)
 }
 
 // fail translates a domain error into its problem, once.

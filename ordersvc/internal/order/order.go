@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"shop/platform/contract"
 	"shop/platform/validation"
 )
 
@@ -28,13 +29,13 @@ const (
 	StatusCancelled Status = "cancelled"
 )
 
-// Reasons recorded in StatusReason.
+// Reasons recorded in StatusReason: those of order.cancelled, and the
+// default of a rejection, as the event contract names them.
 const (
-	ReasonPaymentDeclined = "payment_declined"
-	ReasonCustomer        = "cancelled_by_customer"
-	ReasonTimeout         = "saga_timeout"
-	ReasonOutOfStock      = "out_of_stock"
-	ReasonUnknownProduct  = "unknown_product"
+	ReasonPaymentDeclined = contract.ReasonPaymentDeclined
+	ReasonCustomer        = contract.ReasonCancelledByCustomer
+	ReasonTimeout         = contract.ReasonSagaTimeout
+	ReasonOutOfStock      = contract.ReasonOutOfStock
 )
 
 // Errors of the domain.
@@ -97,7 +98,7 @@ func (o Order) Message(e Event) any {
 	case TypeOrderConfirmed:
 		return ConfirmedEvent(o)
 	default:
-		return Cancelled{Type: TypeOrderCancelled, OrderID: o.ID, Reason: e.Reason}
+		return contract.OrderCancelled{Type: TypeOrderCancelled, OrderID: o.ID, Reason: e.Reason}
 	}
 }
 

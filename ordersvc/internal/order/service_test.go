@@ -11,6 +11,7 @@ import (
 
 	"shop/ordersvc/internal/order"
 	"shop/ordersvc/internal/order/ordertest"
+	"shop/platform/contract"
 	"shop/platform/validation"
 )
 
@@ -73,11 +74,11 @@ func (f *fixture) published(id string) []string {
 
 func eventType(e any) string {
 	switch e := e.(type) {
-	case order.Confirmed:
+	case contract.OrderConfirmed:
 		return e.Type
-	case order.Cancelled:
+	case contract.OrderCancelled:
 		return e.Type + "/" + e.Reason
-	case order.Created:
+	case contract.OrderCreated:
 		return e.Type
 	}
 	return ""
@@ -85,11 +86,11 @@ func eventType(e any) string {
 
 func eventOrder(e any) string {
 	switch e := e.(type) {
-	case order.Confirmed:
+	case contract.OrderConfirmed:
 		return e.OrderID
-	case order.Cancelled:
+	case contract.OrderCancelled:
 		return e.OrderID
-	case order.Created:
+	case contract.OrderCreated:
 		return e.OrderID
 	}
 	return ""

@@ -47,7 +47,7 @@ func newServer(t *testing.T) *server {
 		t.Fatal(err)
 	}
 	router := httpx.NewRouter()
-	New(s.svc, signer, auth.NewVerifier(signer.KeySource()), 15*time.Minute).Register(router)
+	New(Deps{Service: s.svc, Tokens: signer, TokenTTL: 15 * time.Minute, Verifier: auth.NewVerifier(signer.KeySource())}).Register(router)
 	s.h = router
 	return s
 }
