@@ -2,11 +2,46 @@ package inventory
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"shop/platform/validation"
 )
+
+// Product is a sellable item and its stock. Received counts every unit ever
+// put into stock, so that Received == Available + Reserved + Sold always.
+type Product struct {
+	SKU        string `json:"sku"`
+	Name       string `json:"name"`
+	PriceCents int64  `json:"price_cents"`
+	Available  int64  `json:"available"`
+	Reserved   int64  `json:"reserved"`
+	Sold       int64  `json:"sold"`
+	Received   int64  `json:"received"`
+	// Marks holds, by order id, the steps applied to the product that the
+	// order's reservation may not record yet (see Step): at most one per
+	// order in flight, so its size follows the orders in flight, not the
+	// orders ever placed.
+	Marks map[string]Mark `json:"marks,omitempty"`
+}
+
+// CheckInvariant returns an error when the stock counters do not add up.
+func (p Product) CheckInvariant() error {
+	if p.Available < 0 || p.Reserved < 0 || p.Sold < 0 {
+		return fmt.Errorf("product %s: negative stock (available %d, reserved %d, sold %d): %w", p.SKU, p.Available, p.Reserved, p.Sold, ErrInvariant)
+	}
+	if p.Received != p.Available+p.Reserved+p.Sold {
+		return fmt.Errorf("product %s: received %d != available %d + reserved %d + sold %d: %w", p.SKU, p.Received, p.Available, p.Reserved, p.Sold, ErrInvariant)
+	}
+	return nil
+}
+
+// skuPattern is what a SKU looks like: upper-case letters, digits and dashes.
+var skuPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,31}$`)
+
+// ValidSKU reports whether s can name a product.
+func ValidSKU(s string) bool { return skuPattern.MatchString(s) }
 
 // Limits of what an admin can put into the catalog.
 const (

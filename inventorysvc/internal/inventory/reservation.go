@@ -171,8 +171,8 @@ func SKUs(lines []Line) []string {
 }
 
 // next lists the moves of a reservation: each is one single-key write of
-// its record guarded by the ETag read, so that of two deliveries racing
-// for one move exactly one makes it, and the other reads the record again
+// the reservation guarded by the ETag read, so that of two deliveries
+// racing for one move exactly one makes it, and the other reads it again
 // and carries on from where it stands.
 var next = map[Status][]Status{
 	StatusReserving:  {StatusReserved, StatusRejecting, StatusRejected},
@@ -183,13 +183,13 @@ var next = map[Status][]Status{
 	StatusReleasing:  {StatusReleased},
 }
 
-// NewReservation is the record an order's first order.created inserts:
+// NewReservation is the reservation an order's first order.created inserts:
 // its lines (merged with MergeLines), being reserved.
 func NewReservation(orderID string, lines []Line) Reservation {
 	return Reservation{OrderID: orderID, Status: StatusReserving, Lines: lines}
 }
 
-// Tombstone is the record of an order cancelled before its order.created
+// Tombstone is the reservation of an order cancelled before its order.created
 // arrived: released, with no outcome (see AnswerCancelled).
 func Tombstone(orderID string) Reservation {
 	return Reservation{OrderID: orderID, Status: StatusReleased}
