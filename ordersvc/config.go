@@ -14,7 +14,6 @@ import (
 type settings struct {
 	service.Settings
 	stateStore     string        // STATE_STORE: the orders state store component
-	pubsub         string        // PUBSUB: the pub/sub component carrying saga events
 	ordersTopic    string        // ORDERS_TOPIC: where order events go
 	inventoryTopic string        // INVENTORY_TOPIC: where inventory outcomes come from
 	inventoryAppID string        // INVENTORY_APP_ID: app id of the inventory service
@@ -45,7 +44,6 @@ func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 	s := settings{
 		Settings:        service.LoadSettings(src, 8083),
 		stateStore:      src.String("STATE_STORE", "orders-state"),
-		pubsub:          src.String("PUBSUB", "pubsub"),
 		ordersTopic:     src.String("ORDERS_TOPIC", "orders"),
 		inventoryTopic:  src.String("INVENTORY_TOPIC", "inventory"),
 		inventoryAppID:  src.String("INVENTORY_APP_ID", "inventorysvc"),

@@ -3,24 +3,8 @@
 package main
 
 import (
-	"context"
 	_ "embed"
-	"os"
-	"time"
 
-	dapr "github.com/dapr/go-sdk/client"
-	"github.com/sirupsen/logrus"
-
-	"shop/ordersvc/internal/inventoryclient"
-	"shop/ordersvc/internal/order"
-	"shop/ordersvc/internal/orderevents"
-	"shop/ordersvc/internal/orderhttp"
-	"shop/ordersvc/internal/orderstore"
-	"shop/ordersvc/internal/payment"
-	"shop/platform/auth"
-	"shop/platform/daprstate"
-	"shop/platform/events"
-	"shop/platform/httpx"
 	"shop/platform/service"
 )
 
@@ -31,46 +15,4 @@ var openAPI []byte
 
 func main() {
 	service.Main(service.App[settings]{Name: "ordersvc", OpenAPI: openAPI, Load: loadSettings, Start: start})
-}
-
-// start builds the order service on its sidecar's client.
-func start(ctx context.Context, log *logrus.Entry, client dapr.Client, cfg settings) (service.Routes, error) {
-	db := daprstate.New(client, cfg.stateStore)
-	payments := payment.NewSimulated(db, payment.WithDelay(cfg.paymentDelay))
-	opts := []order.Option{order.WithReport(func(ctx context.Context, err error) {
-		httpx.Logger(ctx).WithError(err).Warn("order event not published; the sweep will publish it")
-	})}
-	if cfg.crashAfterCommit != "" {
-		log.WithField("event", cfg.crashAfterCommit).Warn("fault hook on: the process exits after committing an order record with this event")
-		opts = append(opts, order.WithAfterCommit(func(eventType string) {
-			if eventType == cfg.crashAfterCommit {
-				log.WithField("event", eventType).Error("fault hook: exiting between commit and publish")
-				os.Exit(3)
-			}
-		}))
-	}
-	if d := cfg.stallAfterClaim; d > 0 {
-		log.WithField("stall", d).Warn("fault hook on: a request that claims an Idempotency-Key stalls before creating its order")
-		opts = append(opts, order.WithAfterClaim(func(ctx context.Context) {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-			case <-t.C:
-			}
-		}))
-	}
-	svc := order.NewService(orderstore.New(db), inventoryclient.New(client, cfg.inventoryAppID), payments,
-		orderevents.New(client, cfg.pubsub, cfg.ordersTopic), opts...)
-	verifier := auth.NewVerifier(auth.InvokeKeySource(client, cfg.usersAppID))
-
-	return orderhttp.New(orderhttp.Deps{
-		Service:     svc,
-		Payments:    payments,
-		Verifier:    verifier,
-		DeadLetters: events.NewDeadLetters(client, cfg.stateStore, cfg.ordersAppID, cfg.inventoryAppID),
-		PubSub:      cfg.pubsub, OrdersTopic: cfg.ordersTopic, InventoryTopic: cfg.inventoryTopic,
-		OrdersAppID: cfg.ordersAppID, InventoryAppID: cfg.inventoryAppID,
-		SagaTimeout: cfg.sagaTimeout, TimeoutBinding: cfg.timeoutBinding,
-	}), nil
 }

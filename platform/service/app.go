@@ -35,9 +35,15 @@ type App[S Configured] struct {
 	OpenAPI []byte
 	// Load reads the service's settings from its environment.
 	Load func(lookup func(string) (string, bool)) (S, error)
-	// Start builds the service on its sidecar's client: the domain, its
-	// adapters, and the HTTP handler that Run serves.
-	Start func(ctx context.Context, log *logrus.Entry, client dapr.Client, cfg S) (Routes, error)
+	// Start builds the service: the domain, its adapters on the sidecar's
+	// client, and the HTTP handler that Run serves.
+	Start func(ctx context.Context, env Env, cfg S) (Routes, error)
+}
+
+// Env is what a service starts with besides its settings.
+type Env struct {
+	Log    *logrus.Entry
+	Client dapr.Client // the sidecar's client, open until Run returns
 }
 
 // Main is the whole of a service's main function (see Run).
@@ -61,7 +67,7 @@ func Run[S Configured](ctx context.Context, log *logrus.Entry, lookup func(strin
 		return err
 	}
 	defer client.Close()
-	routes, err := app.Start(ctx, log, client, cfg)
+	routes, err := app.Start(ctx, Env{Log: log, Client: client}, cfg)
 	if err != nil {
 		return err
 	}
