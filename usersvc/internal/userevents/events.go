@@ -23,19 +23,6 @@ func New(client events.PubSubClient, pubsub, topic string) *Publisher {
 	return &Publisher{events: events.NewPublisher(client, pubsub, topic)}
 }
 
-// RegisteredEvent is the user.registered event of u: never a password
-// field.
-func RegisteredEvent(u user.User) contract.UserRegistered {
-	return contract.UserRegistered{
-		Type:         contract.TypeUserRegistered,
-		UserID:       u.ID,
-		Email:        u.Email,
-		Name:         u.Name,
-		Role:         u.Role,
-		RegisteredAt: u.CreatedAt.UTC().Format(time.RFC3339Nano),
-	}
-}
-
 // Registered publishes user.registered for u, with the user id as
 // partition key. It is published after the account is stored, not through
 // an outbox, so it is at most once: a failure is reported to the caller,
@@ -43,7 +30,7 @@ func RegisteredEvent(u user.User) contract.UserRegistered {
 func (p *Publisher) Registered(ctx context.Context, u user.User) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := p.events.Publish(ctx, u.ID, RegisteredEvent(u)); err != nil {
+	if err := p.events.Publish(ctx, u.ID, user.RegisteredEvent(u)); err != nil {
 		return fmt.Errorf("publish %s of %s: %w", contract.TypeUserRegistered, u.ID, err)
 	}
 	return nil
