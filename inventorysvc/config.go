@@ -2,6 +2,7 @@ package main
 
 import (
 	"shop/platform/config"
+	"shop/platform/contract"
 	"shop/platform/service"
 )
 
@@ -21,8 +22,8 @@ func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 	s := settings{
 		Settings:       service.LoadSettings(src, 8082),
 		stateStore:     src.String("STATE_STORE", "inventory-state"),
-		ordersTopic:    src.String("ORDERS_TOPIC", "orders"),
-		inventoryTopic: src.String("INVENTORY_TOPIC", "inventory"),
+		ordersTopic:    src.String("ORDERS_TOPIC", contract.TopicOrders),
+		inventoryTopic: src.String("INVENTORY_TOPIC", contract.TopicInventory),
 		usersAppID:     src.String("USERS_APP_ID", "usersvc"),
 		ordersAppID:    src.String("ORDERS_APP_ID", "ordersvc"),
 		seedDemo:       src.Bool("SEED_DEMO_CATALOG", true),

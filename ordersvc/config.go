@@ -7,6 +7,7 @@ import (
 
 	"shop/ordersvc/internal/order"
 	"shop/platform/config"
+	"shop/platform/contract"
 	"shop/platform/service"
 )
 
@@ -44,8 +45,8 @@ func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 	s := settings{
 		Settings:        service.LoadSettings(src, 8083),
 		stateStore:      src.String("STATE_STORE", "orders-state"),
-		ordersTopic:     src.String("ORDERS_TOPIC", "orders"),
-		inventoryTopic:  src.String("INVENTORY_TOPIC", "inventory"),
+		ordersTopic:     src.String("ORDERS_TOPIC", contract.TopicOrders),
+		inventoryTopic:  src.String("INVENTORY_TOPIC", contract.TopicInventory),
 		inventoryAppID:  src.String("INVENTORY_APP_ID", "inventorysvc"),
 		usersAppID:      src.String("USERS_APP_ID", "usersvc"),
 		ordersAppID:     src.String("ORDERS_APP_ID", "ordersvc"),

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"shop/platform/config"
+	"shop/platform/contract"
 	"shop/platform/service"
 )
 
@@ -28,7 +29,7 @@ func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 	s := settings{
 		Settings:           service.LoadSettings(src, 8081),
 		stateStore:         src.String("STATE_STORE", "users-state"),
-		usersTopic:         src.String("USERS_TOPIC", "users"),
+		usersTopic:         src.String("USERS_TOPIC", contract.TopicUsers),
 		secretStore:        src.String("SECRET_STORE", "secretstore"),
 		signingKey:         src.String("SIGNING_KEY_SECRET", "jwt-signing-key"),
 		previousSigningKey: src.String("PREVIOUS_SIGNING_KEY_SECRET", "jwt-previous-signing-key"),
