@@ -97,7 +97,9 @@ func checkDockerfile(t *testing.T, svc string) dockerBuild {
 	t.Helper()
 	path := filepath.Join(repoDir, "Dockerfile")
 	ins := parseDockerfile(t, path)
-	fail := func(format string, a ...any) { t.Errorf("%s (%s=%s): %s", path, serviceArg, svc, fmt.Sprintf(format, a...)) }
+	fail := func(format string, a ...any) {
+		t.Errorf("%s (%s=%s): %s", path, serviceArg, svc, fmt.Sprintf(format, a...))
+	}
 	declared := false
 	for i, in := range ins {
 		if in.stage == 0 && in.cmd == "ARG" && in.args == serviceArg {
