@@ -50,11 +50,11 @@ func (s *Service) OrderCreated(ctx context.Context, orderID string, items []Line
 			return s.done(err)
 		}
 	}
-	// Sweep a rejected order even when found rejected: an earlier delivery
-	// may have reserved a line after another one decided the rejection,
-	// and failed before giving it back.
+	// Give back what a rejected order may still hold, even when it is
+	// found rejected: an earlier delivery may have reserved a line after
+	// another one decided the rejection, and failed before giving it back.
 	if r.Status == StatusRejected {
-		r, err = s.sweepRejected(ctx, r)
+		r, err = s.unreserveLate(ctx, r)
 	} else {
 		r, err = s.settle(ctx, r)
 	}

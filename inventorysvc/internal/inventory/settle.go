@@ -18,7 +18,7 @@ var errMoved = errors.New("reservation moved on")
 // reservation found moved by someone else is carried on from there.
 //
 // A delivery that reserved lines and then found the order rejected gives
-// back what it may have reserved late (sweepRejected).
+// back what it may have reserved late (unreserveLate).
 func (s *Service) settle(ctx context.Context, r Reservation) (Reservation, error) {
 	// reserved: this call reserved lines, and no pass over a rejecting
 	// order gave them back since.
@@ -52,7 +52,7 @@ func (s *Service) settle(ctx context.Context, r Reservation) (Reservation, error
 			if !reserved {
 				return r, nil
 			}
-			return s.sweepRejected(ctx, r)
+			return s.unreserveLate(ctx, r)
 		case StatusReserved, StatusCommitted, StatusReleased:
 			return r, nil
 		default:
@@ -89,12 +89,12 @@ func (s *Service) settle(ctx context.Context, r Reservation) (Reservation, error
 	}
 }
 
-// sweepRejected gives back what a rejected order's products still hold
+// unreserveLate gives back what a rejected order's products still hold
 // reserved for it: a reserve that a delivery applied after another one
 // decided the rejection, and that failed before giving it back. A
 // rejected reservation never moves (it has no next status): a line found
 // moved on reads the reservation again and passes over the lines again.
-func (s *Service) sweepRejected(ctx context.Context, r Reservation) (Reservation, error) {
+func (s *Service) unreserveLate(ctx context.Context, r Reservation) (Reservation, error) {
 	for {
 		_, err := s.eachLine(ctx, r, StepUnreserve)
 		if !errors.Is(err, errMoved) {

@@ -17,6 +17,8 @@ const (
 	OrdersRoute    = "/events/orders"
 )
 
+// onInventory handles the inventory topic: a reserved order is charged, a
+// rejected one rejected with the reason of its first failed line.
 func (h *Handler) onInventory(r *http.Request, e events.CloudEvent) error {
 	var ev contract.InventoryRejected // inventory.reserved is the same without lines
 	if err := e.Decode(&ev); err != nil {
@@ -50,6 +52,8 @@ func (h *Handler) onInventory(r *http.Request, e events.CloudEvent) error {
 	return err
 }
 
+// onOrders handles ordersvc's own order.cancelled: a charged payment is
+// refunded.
 func (h *Handler) onOrders(r *http.Request, e events.CloudEvent) error {
 	var ev contract.Envelope
 	if err := e.Decode(&ev); err != nil {
