@@ -2,6 +2,7 @@ package main
 
 import (
 	"shop/platform/config"
+	"shop/platform/contract"
 	"shop/platform/service"
 )
 
@@ -9,7 +10,6 @@ import (
 type settings struct {
 	service.Settings
 	stateStore     string // STATE_STORE: the inventory state store component
-	pubsub         string // PUBSUB: the pub/sub component carrying saga events
 	ordersTopic    string // ORDERS_TOPIC: the topic of the order events the inventory reacts to
 	inventoryTopic string // INVENTORY_TOPIC: the topic the inventory publishes its outcomes on
 	usersAppID     string // USERS_APP_ID: app id of the user service (token keys)
@@ -22,9 +22,8 @@ func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 	s := settings{
 		Settings:       service.LoadSettings(src, 8082),
 		stateStore:     src.String("STATE_STORE", "inventory-state"),
-		pubsub:         src.String("PUBSUB", "pubsub"),
-		ordersTopic:    src.String("ORDERS_TOPIC", "orders"),
-		inventoryTopic: src.String("INVENTORY_TOPIC", "inventory"),
+		ordersTopic:    src.String("ORDERS_TOPIC", contract.TopicOrders),
+		inventoryTopic: src.String("INVENTORY_TOPIC", contract.TopicInventory),
 		usersAppID:     src.String("USERS_APP_ID", "usersvc"),
 		ordersAppID:    src.String("ORDERS_APP_ID", "ordersvc"),
 		seedDemo:       src.Bool("SEED_DEMO_CATALOG", true),

@@ -14,7 +14,7 @@ func env(m map[string]string) func(string) (string, bool) {
 
 func TestLoadSettings(t *testing.T) {
 	s, err := loadSettings(env(nil))
-	if err != nil || s.Port != 8082 || s.stateStore != "inventory-state" || s.pubsub != "pubsub" || !s.seedDemo ||
+	if err != nil || s.Port != 8082 || s.stateStore != "inventory-state" || s.PubSub != "pubsub" || !s.seedDemo ||
 		s.ordersTopic != "orders" || s.inventoryTopic != "inventory" || s.usersAppID != "usersvc" {
 		t.Errorf("loadSettings(empty) = %+v, %v; want the documented defaults", s, err)
 	}

@@ -16,13 +16,14 @@ import (
 	"shop/platform/auth"
 	"shop/platform/events"
 	"shop/platform/openapi"
+	"shop/platform/service"
 )
 
 // testRouter is the service's router on fakes.
 func testRouter() *mux.Router {
 	svc := inventory.NewService(inventorytest.NewStore(), &inventorytest.Publisher{})
-	h := inventoryhttp.New(inventoryhttp.Config{Service: svc, Verifier: auth.NewVerifier(nil), OpenAPI: openAPI, DeadLetters: events.NewDeadLetters(nil, "s")})
-	return newRouter(h, func(context.Context) error { return nil })
+	h := inventoryhttp.New(inventoryhttp.Deps{Service: svc, Verifier: auth.NewVerifier(nil), DeadLetters: events.NewDeadLetters(nil, "s")})
+	return service.Router(h, openAPI, func(context.Context) error { return nil })
 }
 
 // TestOpenAPIDocumentsEveryRoute fails when a route of the router is

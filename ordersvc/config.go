@@ -7,6 +7,7 @@ import (
 
 	"shop/ordersvc/internal/order"
 	"shop/platform/config"
+	"shop/platform/contract"
 	"shop/platform/service"
 )
 
@@ -14,7 +15,6 @@ import (
 type settings struct {
 	service.Settings
 	stateStore     string        // STATE_STORE: the orders state store component
-	pubsub         string        // PUBSUB: the pub/sub component carrying saga events
 	ordersTopic    string        // ORDERS_TOPIC: where order events go
 	inventoryTopic string        // INVENTORY_TOPIC: where inventory outcomes come from
 	inventoryAppID string        // INVENTORY_APP_ID: app id of the inventory service
@@ -45,9 +45,8 @@ func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 	s := settings{
 		Settings:        service.LoadSettings(src, 8083),
 		stateStore:      src.String("STATE_STORE", "orders-state"),
-		pubsub:          src.String("PUBSUB", "pubsub"),
-		ordersTopic:     src.String("ORDERS_TOPIC", "orders"),
-		inventoryTopic:  src.String("INVENTORY_TOPIC", "inventory"),
+		ordersTopic:     src.String("ORDERS_TOPIC", contract.TopicOrders),
+		inventoryTopic:  src.String("INVENTORY_TOPIC", contract.TopicInventory),
 		inventoryAppID:  src.String("INVENTORY_APP_ID", "inventorysvc"),
 		usersAppID:      src.String("USERS_APP_ID", "usersvc"),
 		ordersAppID:     src.String("ORDERS_APP_ID", "ordersvc"),

@@ -6,15 +6,14 @@ import (
 	"shop/ordersvc/internal/order"
 	"shop/ordersvc/internal/orderhttp"
 	"shop/platform/auth"
-	"shop/platform/httpx"
 	"shop/platform/openapi"
+	"shop/platform/service"
 )
 
 // The document lists every route the service serves, and nothing else.
 func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
-	r := httpx.NewRouter()
-	h := orderhttp.New(order.NewService(nil, nil, nil, nil), nil, auth.NewVerifier(nil), nil, orderhttp.Config{TimeoutBinding: "saga-timeout"})
-	routes(r, h)
+	h := orderhttp.New(orderhttp.Deps{Service: order.NewService(nil, nil, nil, nil), Verifier: auth.NewVerifier(nil), TimeoutBinding: "saga-timeout"})
+	r := service.Router(h, openAPI, nil)
 	undocumented, unserved, err := openapi.Diff(openAPI, r)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"shop/platform/config"
+	"shop/platform/contract"
 	"shop/platform/service"
 )
 
@@ -11,7 +12,6 @@ import (
 type settings struct {
 	service.Settings
 	stateStore  string // STATE_STORE: the users state store component
-	pubsub      string // PUBSUB: the pub/sub component carrying events
 	usersTopic  string // USERS_TOPIC: the topic of user events
 	secretStore string // SECRET_STORE: the Dapr secret store component
 	signingKey  string // SIGNING_KEY_SECRET: the secret holding the PEM signing key
@@ -29,8 +29,7 @@ func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 	s := settings{
 		Settings:           service.LoadSettings(src, 8081),
 		stateStore:         src.String("STATE_STORE", "users-state"),
-		pubsub:             src.String("PUBSUB", "pubsub"),
-		usersTopic:         src.String("USERS_TOPIC", "users"),
+		usersTopic:         src.String("USERS_TOPIC", contract.TopicUsers),
 		secretStore:        src.String("SECRET_STORE", "secretstore"),
 		signingKey:         src.String("SIGNING_KEY_SECRET", "jwt-signing-key"),
 		previousSigningKey: src.String("PREVIOUS_SIGNING_KEY_SECRET", "jwt-previous-signing-key"),

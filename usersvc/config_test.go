@@ -15,7 +15,7 @@ func env(m map[string]string) func(string) (string, bool) {
 
 func TestLoadSettings(t *testing.T) {
 	s, err := loadSettings(env(nil))
-	if err != nil || s.Port != 8081 || s.stateStore != "users-state" || s.pubsub != "pubsub" || s.secretStore != "secretstore" ||
+	if err != nil || s.Port != 8081 || s.stateStore != "users-state" || s.PubSub != "pubsub" || s.secretStore != "secretstore" ||
 		s.signingKey != "jwt-signing-key" || s.adminEmail != "admin-email" || s.adminPassword != "admin-password" ||
 		s.tokenTTL != 15*time.Minute || s.hashesAtOnce != 2 {
 		t.Errorf("loadSettings(empty) = %+v, %v; want the documented defaults", s, err)

@@ -3,147 +3,16 @@
 package main
 
 import (
-	"context"
 	_ "embed"
-	"errors"
-	"fmt"
-	"net/http"
 
-	dapr "github.com/dapr/go-sdk/client"
-	"github.com/gorilla/mux"
-	"github.com/sirupsen/logrus"
-
-	"shop/platform/auth"
-	"shop/platform/httpx"
 	"shop/platform/service"
-	"shop/usersvc/internal/password"
-	"shop/usersvc/internal/token"
-	"shop/usersvc/internal/user"
-	"shop/usersvc/internal/userevents"
-	"shop/usersvc/internal/userhttp"
-	"shop/usersvc/internal/userstore"
 )
 
-// openAPI documents every route of the service; a test holds it to the
-// router.
+// openAPI is the service's API document; a test holds it to the router.
 //
 //go:embed openapi.yaml
 var openAPI []byte
 
-func main() { service.Main("usersvc", run) }
-
-func run(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bool)) error {
-	cfg, err := loadSettings(lookup)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	client, health, err := cfg.Connect(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-
-	keyPEM, err := secret(ctx, client, cfg.secretStore, cfg.signingKey)
-	if err != nil {
-		return err
-	}
-	signer, err := token.ParsePrivateKey([]byte(keyPEM))
-	if err != nil {
-		return fmt.Errorf("secret %s: %w", cfg.signingKey, err)
-	}
-	if signer, err = withPreviousKey(ctx, log, client, cfg, signer); err != nil {
-		return err
-	}
-
-	svc, err := user.NewService(ctx,
-		userstore.New(client, cfg.stateStore),
-		password.NewHasher(password.OWASP, cfg.hashesAtOnce),
-		userevents.New(client, cfg.pubsub, cfg.usersTopic))
-	if err != nil {
-		return err
-	}
-	if err := bootstrapAdmin(ctx, log, client, cfg, svc); err != nil {
-		return err
-	}
-
-	h := userhttp.New(svc, signer, auth.NewVerifier(signer.KeySource()), cfg.tokenTTL)
-	return cfg.Serve(ctx, log, newRouter(h, health.Check))
-}
-
-// newRouter is every route of the service.
-func newRouter(h *userhttp.Handler, ready func(context.Context) error) *mux.Router {
-	router := httpx.NewRouter()
-	httpx.HandleHealth(router, ready)
-	router.HandleFunc("/openapi.yaml", serveOpenAPI).Methods(http.MethodGet)
-	h.Register(router)
-	return router
-}
-
-func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/yaml")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(openAPI)
-}
-
-// bootstrapAdmin creates the first admin account from the secret store,
-// once: restarts and replicas starting together leave an existing one alone.
-func bootstrapAdmin(ctx context.Context, log *logrus.Entry, client dapr.Client, cfg settings, svc *user.Service) error {
-	email, err := secret(ctx, client, cfg.secretStore, cfg.adminEmail)
-	if err != nil {
-		return err
-	}
-	pass, err := secret(ctx, client, cfg.secretStore, cfg.adminPassword)
-	if err != nil {
-		return err
-	}
-	outcome, err := svc.EnsureAdmin(ctx, email, pass)
-	if errors.Is(err, user.ErrNotPublished) {
-		log.WithError(err).Error("admin account created without its event")
-		err = nil
-	}
-	if err != nil {
-		return fmt.Errorf("secrets %s, %s: %w", cfg.adminEmail, cfg.adminPassword, err)
-	}
-	entry := log.WithField("outcome", outcome.String())
-	if outcome == user.AdminEmailTaken {
-		entry.Warn("admin account not created: a customer account holds the admin email; it was not promoted")
-		return nil
-	}
-	entry.Info("admin account checked")
-	return nil
-}
-
-// withPreviousKey adds the previous signing key to signer's JWKS when the
-// optional secret PREVIOUS_SIGNING_KEY_SECRET holds one (during a key
-// rotation). A secret that is absent, unreadable or empty means no
-// rotation; one that holds something other than a key is an error.
-func withPreviousKey(ctx context.Context, log *logrus.Entry, client dapr.Client, cfg settings, signer *token.Signer) (*token.Signer, error) {
-	values, err := client.GetSecret(ctx, cfg.secretStore, cfg.previousSigningKey, nil)
-	if err != nil {
-		log.WithError(err).WithField("secret", cfg.previousSigningKey).Info("no previous signing key")
-		return signer, nil
-	}
-	prev := values[cfg.previousSigningKey]
-	if prev == "" {
-		return signer, nil
-	}
-	out, err := signer.WithPrevious([]byte(prev))
-	if err != nil {
-		return nil, fmt.Errorf("secret %s: %w", cfg.previousSigningKey, err)
-	}
-	log.Info("previous signing key published: tokens it signed verify until they expire")
-	return out, nil
-}
-
-// secret reads one secret (a single value) from the secret store.
-func secret(ctx context.Context, client dapr.Client, store, name string) (string, error) {
-	values, err := client.GetSecret(ctx, store, name, nil)
-	if err != nil {
-		return "", fmt.Errorf("read secret %s from %s: %w", name, store, err)
-	}
-	v, ok := values[name]
-	if !ok || v == "" {
-		return "", fmt.Errorf("secret %s in %s is empty", name, store)
-	}
-	return v, nil
+func main() {
+	service.Main(service.App[settings]{Name: "usersvc", OpenAPI: openAPI, Load: loadSettings, Start: start})
 }

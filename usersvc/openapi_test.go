@@ -16,6 +16,7 @@ import (
 
 	"shop/platform/auth"
 	"shop/platform/openapi"
+	"shop/platform/service"
 	"shop/usersvc/internal/password"
 	"shop/usersvc/internal/token"
 	"shop/usersvc/internal/user"
@@ -37,8 +38,8 @@ func testRouter(t *testing.T) *mux.Router {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := userhttp.New(svc, signer, auth.NewVerifier(signer.KeySource()), time.Minute)
-	return newRouter(h, func(context.Context) error { return nil })
+	h := userhttp.New(userhttp.Deps{Service: svc, Tokens: signer, TokenTTL: time.Minute, Verifier: auth.NewVerifier(signer.KeySource())})
+	return service.Router(h, openAPI, func(context.Context) error { return nil })
 }
 
 type document struct {

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -74,26 +73,44 @@ func shellWords(s string) []string {
 	return words
 }
 
-// dockerBuild is what a service's Dockerfile does to build its binary.
+// dockerBuild is what the Dockerfile does to build a service's binary.
 type dockerBuild struct {
 	env  []string // ENV of the build stage, KEY=VALUE
 	args []string // the go build arguments, -o and the package excluded
 }
 
-// Each Dockerfile builds a static, stripped binary in a golang:1.26 stage
-// with cached modules, and runs it as non-root from distroless static,
-// exposing the port the code listens on, with no secret in any layer.
-func TestDockerfiles(t *testing.T) {
+// The one Dockerfile (at the root, the service named by the build argument
+// SERVICE) builds each service as a static, stripped binary in a
+// golang:1.26 stage with cached modules, and runs it as non-root from
+// distroless static, with no secret in any layer.
+func TestDockerfile(t *testing.T) {
 	for _, svc := range services {
 		checkDockerfile(t, svc)
 	}
 }
 
+// serviceArg is the Dockerfile's build argument that names the service.
+const serviceArg = "SERVICE"
+
+// checkDockerfile checks the Dockerfile as built with SERVICE=svc.
 func checkDockerfile(t *testing.T, svc string) dockerBuild {
 	t.Helper()
-	path := filepath.Join(repoDir, svc, "Dockerfile")
+	path := filepath.Join(repoDir, "Dockerfile")
 	ins := parseDockerfile(t, path)
-	fail := func(format string, a ...any) { t.Errorf("%s: %s", path, fmt.Sprintf(format, a...)) }
+	fail := func(format string, a ...any) {
+		t.Errorf("%s (%s=%s): %s", path, serviceArg, svc, fmt.Sprintf(format, a...))
+	}
+	declared := false
+	for i, in := range ins {
+		if in.stage == 0 && in.cmd == "ARG" && in.args == serviceArg {
+			declared = true
+		}
+		// The service's name, as docker substitutes it in the build stage.
+		ins[i].args = strings.NewReplacer("${"+serviceArg+"}", svc, "$"+serviceArg, svc).Replace(in.args)
+	}
+	if !declared {
+		fail("the build stage must declare ARG %s, with no default", serviceArg)
+	}
 	var froms []string
 	var build dockerBuild
 	last := -1
@@ -106,7 +123,7 @@ func checkDockerfile(t *testing.T, svc string) dockerBuild {
 	if len(froms) != 2 || froms[0] != "golang:1.26 AS build" || froms[1] != "gcr.io/distroless/static-debian12:nonroot" {
 		fail("stages %q, want golang:1.26 AS build, then gcr.io/distroless/static-debian12:nonroot", froms)
 	}
-	var user, expose, entrypoint string
+	var user, entrypoint string
 	for _, in := range ins {
 		switch in.cmd {
 		case "ENV", "ARG":
@@ -156,7 +173,7 @@ func checkDockerfile(t *testing.T, svc string) dockerBuild {
 		case "USER":
 			user = in.args
 		case "EXPOSE":
-			expose = in.args
+			fail("EXPOSE %s: the services listen on different ports; the manifests declare them", in.args)
 		case "ENTRYPOINT":
 			entrypoint = in.args
 		}
@@ -170,11 +187,8 @@ func checkDockerfile(t *testing.T, svc string) dockerBuild {
 	if user != "65532:65532" {
 		fail("USER %q, want 65532:65532 (distroless nonroot)", user)
 	}
-	if port := readServiceFacts(t, svc).port; expose != strconv.Itoa(port) {
-		fail("EXPOSE %q, the service listens on %d", expose, port)
-	}
-	if entrypoint != `["/`+svc+`"]` {
-		fail("ENTRYPOINT %s, want [\"/%s\"]", entrypoint, svc)
+	if entrypoint != `["/service"]` {
+		fail("ENTRYPOINT %s, want [\"/service\"]", entrypoint)
 	}
 	return build
 }
@@ -211,7 +225,7 @@ func TestDockerignore(t *testing.T) {
 }
 
 // No Docker engine runs here, so the images cannot be built; what goes into
-// them can. Each binary is built the way its Dockerfile builds it (module
+// them can. Each binary is built the way the Dockerfile builds it (module
 // mode, the same environment and flags) and must be a static, stripped ELF
 // executable: no program interpreter, no shared libraries, no symbol table,
 // so that it runs on distroless static, which has no libc.
@@ -233,7 +247,7 @@ func TestStaticBinaries(t *testing.T) {
 		cmd.Dir = filepath.Join(repoDir, svc)
 		cmd.Env = append(os.Environ(), build.env...)
 		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s: %s %v (as in its Dockerfile): %v\n%s", svc, goBin, args, err, b)
+			t.Errorf("%s: %s %v (as in the Dockerfile): %v\n%s", svc, goBin, args, err, b)
 			continue
 		}
 		if err := checkStaticELF(bin); err != nil {

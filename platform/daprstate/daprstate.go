@@ -14,12 +14,14 @@ import (
 // ETag no longer matches, or to a first write (no ETag, first-write
 // concurrency) of a key that already exists.
 //
-// Measured on daprd 1.14.4 and 1.18 (e2e/contract_test.go checks it on every
-// profile): in-memory answers Aborted ("item already exists", "possible etag
-// mismatch"); Redis answers Internal ("failed to set key") for an insert that
-// lost, and InvalidArgument for a malformed ETag; PostgreSQL answers Internal
-// "no item was updated" for an insert that lost and Aborted for a stale ETag;
-// transactions wrap the same messages.
+// The forms seen on daprd 1.14.4 and 1.18: in-memory answers Aborted ("item
+// already exists", "possible etag mismatch"); Redis answers Internal
+// ("failed to set key") for an insert that lost, and InvalidArgument for a
+// malformed ETag; PostgreSQL answers Internal "no item was updated" for an
+// insert that lost and Aborted for a stale ETag; transactions wrap the same
+// messages. e2e/contract_test.go checks, through each profile's sidecar,
+// that IsConflict recognises a lost insert, a stale ETag and a transaction
+// with a stale ETag (not which code each store uses).
 func IsConflict(err error) bool {
 	if err == nil {
 		return false

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"shop/platform/validation"
 )
 
 // MaxBodyBytes is the largest request body the services accept.
@@ -61,10 +63,10 @@ func decodeProblem(err error) *Problem {
 		if typeError.Field == "" {
 			return NewProblem(http.StatusBadRequest, "the body must be a JSON object")
 		}
-		return Invalid(FieldError{Field: typeError.Field, Detail: "must be a " + jsonKind(typeError.Type.Kind().String())})
+		return Invalid(validation.FieldError{Field: typeError.Field, Detail: "must be a " + jsonKind(typeError.Type.Kind().String())})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return Invalid(FieldError{Field: field, Detail: "unknown field"})
+		return Invalid(validation.FieldError{Field: field, Detail: "unknown field"})
 	default:
 		return NewProblem(http.StatusBadRequest, "the body could not be read as JSON")
 	}

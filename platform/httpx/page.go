@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strconv"
+
+	"shop/platform/validation"
 )
 
 // Page is what a listing's query asks for: how many items, and the cursor
@@ -19,18 +21,18 @@ type Page struct {
 func ParsePage(r *http.Request, def, max int, valid func(cursor string) bool) (Page, *Problem) {
 	q := r.URL.Query()
 	page := Page{Size: def}
-	var bad []FieldError
+	var bad []validation.FieldError
 	if v := q.Get("page_size"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > max {
-			bad = append(bad, FieldError{Field: "page_size", Detail: "must be a whole number from 1 to " + strconv.Itoa(max)})
+			bad = append(bad, validation.FieldError{Field: "page_size", Detail: "must be a whole number from 1 to " + strconv.Itoa(max)})
 		}
 		page.Size = n
 	}
 	if v := q.Get("page_token"); v != "" {
 		b, err := base64.RawURLEncoding.DecodeString(v)
 		if err != nil || len(b) == 0 || !valid(string(b)) {
-			bad = append(bad, FieldError{Field: "page_token", Detail: "is not a token this API returned"})
+			bad = append(bad, validation.FieldError{Field: "page_token", Detail: "is not a token this API returned"})
 		}
 		page.After = string(b)
 	}

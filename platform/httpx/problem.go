@@ -6,22 +6,18 @@ package httpx
 import (
 	"encoding/json"
 	"net/http"
-)
 
-// FieldError names one bad field of a request.
-type FieldError struct {
-	Field  string `json:"field"`
-	Detail string `json:"detail"`
-}
+	"shop/platform/validation"
+)
 
 // Problem is an RFC 9457 problem details body. It is also an error, so that
 // domain and decoding code can return it and handlers can write it as is.
 type Problem struct {
-	Type   string       `json:"type"`
-	Title  string       `json:"title"`
-	Status int          `json:"status"`
-	Detail string       `json:"detail,omitempty"`
-	Errors []FieldError `json:"errors,omitempty"`
+	Type   string                  `json:"type"`
+	Title  string                  `json:"title"`
+	Status int                     `json:"status"`
+	Detail string                  `json:"detail,omitempty"`
+	Errors []validation.FieldError `json:"errors,omitempty"`
 }
 
 func (p *Problem) Error() string {
@@ -33,14 +29,17 @@ func (p *Problem) Error() string {
 
 // NewProblem returns a problem of the given status whose type and title come
 // from the status code.
-func NewProblem(status int, detail string, errs ...FieldError) *Problem {
+func NewProblem(status int, detail string, errs ...validation.FieldError) *Problem {
 	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Errors: errs}
 }
 
 // Invalid is a 400 problem listing the bad fields.
-func Invalid(errs ...FieldError) *Problem {
+func Invalid(errs ...validation.FieldError) *Problem {
 	return NewProblem(http.StatusBadRequest, "the request has invalid fields", errs...)
 }
+
+// InvalidFields is the 400 problem of the bad fields a domain reported.
+func InvalidFields(v validation.Errors) *Problem { return Invalid(v...) }
 
 // WriteProblem writes p as application/problem+json.
 func WriteProblem(w http.ResponseWriter, p *Problem) {

@@ -3,6 +3,8 @@ package httpx
 import (
 	"unicode"
 	"unicode/utf8"
+
+	"shop/platform/validation"
 )
 
 // CheckText returns what is wrong with a text field a person reads (a name,
@@ -25,10 +27,10 @@ func CheckText(s string) string {
 // CheckTexts checks each named field with CheckText and returns a 400
 // problem naming every bad one, or nil.
 func CheckTexts(fields map[string]string) *Problem {
-	var bad []FieldError
+	var bad []validation.FieldError
 	for name, v := range fields {
 		if d := CheckText(v); d != "" {
-			bad = append(bad, FieldError{Field: name, Detail: d})
+			bad = append(bad, validation.FieldError{Field: name, Detail: d})
 		}
 	}
 	if len(bad) == 0 {

@@ -23,10 +23,10 @@ import (
 	"shop/platform/sidecar"
 )
 
-// Main is the whole of a service's main function: it sets up JSON logging
-// and SIGINT/SIGTERM handling, serves Go profiles when PPROF_ADDR names a
-// loopback address (startPprof), calls run, and exits 1 when run fails.
-func Main(name string, run func(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bool)) error) {
+// main sets up JSON logging and SIGINT/SIGTERM handling, serves Go
+// profiles when PPROF_ADDR names a loopback address (startPprof), calls
+// run, and exits 1 when run fails.
+func main(name string, run func(ctx context.Context, log *logrus.Entry, lookup func(string) (string, bool)) error) {
 	logger := logrus.New()
 	logger.SetFormatter(&logrus.JSONFormatter{})
 	logger.SetOutput(os.Stdout)
@@ -54,6 +54,7 @@ type Settings struct {
 	ShutdownDrain time.Duration // SHUTDOWN_DRAIN: how long SIGTERM waits for in-flight requests (default 10s)
 	AppAPIToken   string        // APP_API_TOKEN: the token the sidecar sends with every call
 	DaprAPIToken  string        // DAPR_API_TOKEN: the token the app sends its sidecar (the Dapr client reads it too)
+	PubSub        string        // PUBSUB: the pub/sub component carrying the events (default pubsub)
 	// INSECURE_NO_API_TOKENS=true lets the app start without the two tokens:
 	// then anything that reaches its port or its sidecar's is trusted.
 	InsecureNoTokens bool
@@ -71,6 +72,7 @@ func LoadSettings(src *config.Source, defaultPort int) Settings {
 		ShutdownDrain: src.Duration("SHUTDOWN_DRAIN", 10*time.Second),
 		AppAPIToken:   src.String("APP_API_TOKEN", ""),
 		DaprAPIToken:  src.String("DAPR_API_TOKEN", ""),
+		PubSub:        src.String("PUBSUB", "pubsub"),
 
 		InsecureNoTokens: src.Bool("INSECURE_NO_API_TOKENS", false),
 	}

@@ -9,6 +9,7 @@ import (
 
 	"shop/inventorysvc/internal/inventory"
 	"shop/inventorysvc/internal/inventory/inventorytest"
+	"shop/platform/contract"
 )
 
 // TestEventOrdersKeepTheInvariant plays orders of an order's events
@@ -48,7 +49,7 @@ func TestEventOrdersKeepTheInvariant(t *testing.T) {
 			case cancelled:
 				err = svc.OrderCancelled(ctx, "o1", "cancelled_by_customer")
 			case timedOut:
-				err = svc.OrderCancelled(ctx, "o1", inventory.ReasonTimeout)
+				err = svc.OrderCancelled(ctx, "o1", contract.ReasonSagaTimeout)
 			}
 			if err != nil && !errors.Is(err, inventory.ErrNotApplicable) {
 				t.Fatalf("%v: %s: %v", tt.events, ev, err)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"shop/platform/validation"
 )
 
 func TestNewProduct(t *testing.T) {
@@ -31,7 +33,7 @@ func TestNewProduct(t *testing.T) {
 	}
 	for _, tt := range tests {
 		p, err := tt.in.Product()
-		var invalid ValidationError
+		var invalid validation.Errors
 		errors.As(err, &invalid)
 		var fields []string
 		for _, f := range invalid {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"shop/platform/contract"
 )
 
 // Errors of the saga's order events.
@@ -67,13 +69,13 @@ const (
 // Reason is why a line could not be reserved.
 type Reason string
 
-// Reasons of a rejected line.
+// Reasons of a rejected line, as the event contract names them.
 const (
-	ReasonOutOfStock     Reason = "out_of_stock"
-	ReasonUnknownProduct Reason = "unknown_product"
+	ReasonOutOfStock     Reason = contract.ReasonOutOfStock
+	ReasonUnknownProduct Reason = contract.ReasonUnknownProduct
 	// ReasonOrderCancelled answers an order.created that arrived after the
 	// order's order.cancelled: the order no longer wants stock.
-	ReasonOrderCancelled Reason = "order_cancelled"
+	ReasonOrderCancelled Reason = contract.ReasonOrderCancelled
 )
 
 // Line is a quantity of one product in an order.
@@ -169,8 +171,8 @@ func SKUs(lines []Line) []string {
 }
 
 // next lists the moves of a reservation: each is one single-key write of
-// its record guarded by the ETag read, so that of two deliveries racing
-// for one move exactly one makes it, and the other reads the record again
+// the reservation guarded by the ETag read, so that of two deliveries
+// racing for one move exactly one makes it, and the other reads it again
 // and carries on from where it stands.
 var next = map[Status][]Status{
 	StatusReserving:  {StatusReserved, StatusRejecting, StatusRejected},
@@ -181,13 +183,13 @@ var next = map[Status][]Status{
 	StatusReleasing:  {StatusReleased},
 }
 
-// NewReservation is the record an order's first order.created inserts:
+// NewReservation is the reservation an order's first order.created inserts:
 // its lines (merged with MergeLines), being reserved.
 func NewReservation(orderID string, lines []Line) Reservation {
 	return Reservation{OrderID: orderID, Status: StatusReserving, Lines: lines}
 }
 
-// Tombstone is the record of an order cancelled before its order.created
+// Tombstone is the reservation of an order cancelled before its order.created
 // arrived: released, with no outcome (see AnswerCancelled).
 func Tombstone(orderID string) Reservation {
 	return Reservation{OrderID: orderID, Status: StatusReleased}

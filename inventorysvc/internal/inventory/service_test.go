@@ -12,6 +12,7 @@ import (
 	"shop/inventorysvc/internal/inventory"
 	"shop/inventorysvc/internal/inventory/inventorytest"
 	"shop/platform/daprstate"
+	"shop/platform/validation"
 )
 
 func product(sku string, available int64) inventory.Product {
@@ -354,7 +355,7 @@ func TestCreateProduct(t *testing.T) {
 	if _, err := svc.CreateProduct(ctx, inventory.NewProduct{SKU: "B1", Name: "Again", PriceCents: 1, Stock: 1}); !errors.Is(err, inventory.ErrExists) {
 		t.Errorf("CreateProduct(existing) = %v; want ErrExists", err)
 	}
-	var invalid inventory.ValidationError
+	var invalid validation.Errors
 	if _, err := svc.CreateProduct(ctx, inventory.NewProduct{SKU: "c", Name: "x", PriceCents: 1}); !errors.As(err, &invalid) {
 		t.Errorf("CreateProduct(invalid) = %v; want a ValidationError", err)
 	}

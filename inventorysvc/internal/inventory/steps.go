@@ -49,8 +49,8 @@ var ErrOutOfStock = errors.New("not enough available")
 
 // StepOf returns the last step of the order applied to p, given the step
 // the order's reservation records for p. A mark is never behind what the
-// reservation records (it is set before the record and removed only once
-// the record holds it), so a mark, when there is one, is the last step.
+// reservation records (it is set before the step is recorded and removed
+// only once it is), so a mark, when there is one, is the last step.
 func (p Product) StepOf(orderID string, recorded Step) Step {
 	if m, ok := p.Marks[orderID]; ok {
 		return m.Step

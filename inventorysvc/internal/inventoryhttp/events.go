@@ -6,50 +6,31 @@ import (
 	"net/http"
 
 	"shop/inventorysvc/internal/inventory"
+	"shop/platform/contract"
 	"shop/platform/events"
 	"shop/platform/httpx"
 )
 
 // OrdersRoute is where the sidecar delivers the events of the orders topic.
-// It stays stable when the subscription moves to a declarative Subscription
-// resource (with a dead-letter topic).
 const OrdersRoute = "/events/orders"
 
-// Order event types the inventory reacts to (docs/events.md).
-const (
-	TypeOrderCreated   = "order.created"
-	TypeOrderConfirmed = "order.confirmed"
-	TypeOrderCancelled = "order.cancelled"
-)
-
-// DeadLettersRoute is where the sidecar delivers the orders topic's dead
-// letters.
-const DeadLettersRoute = "/events/dead-letters"
-
-type subscriptionJSON struct {
-	PubSubName      string `json:"pubsubname"`
-	Topic           string `json:"topic"`
-	Route           string `json:"route"`
-	DeadLetterTopic string `json:"deadLetterTopic,omitempty"`
-}
-
-// subscribe answers the sidecar's GET /dapr/subscribe at start-up.
-func (h *Handler) subscribe(w http.ResponseWriter, _ *http.Request) {
-	dead := events.DeadLetterTopic(h.cfg.OrdersTopic)
-	httpx.WriteJSON(w, http.StatusOK, []subscriptionJSON{
-		{PubSubName: h.cfg.PubSub, Topic: h.cfg.OrdersTopic, Route: OrdersRoute, DeadLetterTopic: dead},
-		{PubSubName: h.cfg.PubSub, Topic: dead, Route: DeadLettersRoute},
-	})
-}
-
-// orderEvent is the data of the orders topic's events; fields an event type
-// does not have stay empty, and unknown fields are ignored.
+// orderEvent is the part of the orders topic's events (contract.Order*)
+// the inventory reads: fields an event type does not have stay empty, and
+// the others are ignored.
 type orderEvent struct {
-	Type    string           `json:"type"`
-	OrderID string           `json:"order_id"`
-	Items   []inventory.Line `json:"items"`
-	// Reason is why an order was cancelled (order.cancelled).
-	Reason string `json:"reason"`
+	Type    string               `json:"type"`
+	OrderID string               `json:"order_id"`
+	Items   []contract.OrderItem `json:"items"`  // contract.OrderCreated
+	Reason  string               `json:"reason"` // contract.OrderCancelled
+}
+
+// lines are the order's items as inventory lines.
+func (e orderEvent) lines() []inventory.Line {
+	lines := make([]inventory.Line, len(e.Items))
+	for i, it := range e.Items {
+		lines[i] = inventory.Line{SKU: it.SKU, Quantity: it.Quantity}
+	}
+	return lines
 }
 
 // orderEvents handles the orders topic. The sidecar is answered SUCCESS
@@ -67,7 +48,7 @@ type orderEvent struct {
 // Event types this service does not know are acknowledged and ignored: new
 // types on the topic are not a breaking change (docs/events.md).
 func (h *Handler) orderEvents() http.HandlerFunc {
-	return events.HandleFrom([]string{h.cfg.OrdersAppID}, func(r *http.Request, e events.CloudEvent) error {
+	return events.HandleFrom([]string{h.deps.OrdersAppID}, func(r *http.Request, e events.CloudEvent) error {
 		var data orderEvent
 		if err := e.Decode(&data); err != nil {
 			return fmt.Errorf("%w: %w", events.ErrDrop, err)
@@ -76,11 +57,11 @@ func (h *Handler) orderEvents() http.HandlerFunc {
 		ctx := r.Context()
 		var err error
 		switch data.Type {
-		case TypeOrderCreated:
-			err = h.svc.OrderCreated(ctx, data.OrderID, data.Items)
-		case TypeOrderConfirmed:
+		case contract.TypeOrderCreated:
+			err = h.svc.OrderCreated(ctx, data.OrderID, data.lines())
+		case contract.TypeOrderConfirmed:
 			err = h.svc.OrderConfirmed(ctx, data.OrderID)
-		case TypeOrderCancelled:
+		case contract.TypeOrderCancelled:
 			err = h.svc.OrderCancelled(ctx, data.OrderID, data.Reason)
 		case "":
 			return fmt.Errorf("%w: event data has no type", events.ErrDrop)

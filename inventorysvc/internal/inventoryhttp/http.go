@@ -15,6 +15,7 @@ import (
 	"shop/platform/auth"
 	"shop/platform/events"
 	"shop/platform/httpx"
+	"shop/platform/validation"
 )
 
 // Page sizes of GET /products.
@@ -26,32 +27,30 @@ const (
 // MaxLookupSKUs bounds the distinct SKUs of one POST /products/lookup.
 const MaxLookupSKUs = 100
 
-// Config is what the handler needs.
-type Config struct {
+// Deps is what the handler needs.
+type Deps struct {
 	Service *inventory.Service
 	// Verifier checks the access tokens of the admin routes.
 	Verifier *auth.Verifier
+	// DeadLetters keeps the orders topic's messages that failed every
+	// delivery, listed to admins at GET /dead-letters.
+	DeadLetters *events.DeadLetters
 	// PubSub and OrdersTopic name what GET /dapr/subscribe subscribes to.
 	PubSub, OrdersTopic string
 	// OrdersAppID is the app id of ordersvc, the only publisher of the
 	// orders topic: events from any other source are dropped.
 	OrdersAppID string
-	// OpenAPI is the API document served at GET /openapi.yaml.
-	OpenAPI []byte
-	// DeadLetters keeps the orders topic's messages that failed every
-	// delivery, listed to admins at GET /dead-letters.
-	DeadLetters *events.DeadLetters
 }
 
 // Handler serves the inventory routes.
 type Handler struct {
-	cfg Config
-	svc *inventory.Service
+	deps Deps
+	svc  *inventory.Service
 }
 
 // New returns the inventory API handler.
-func New(cfg Config) *Handler {
-	return &Handler{cfg: cfg, svc: cfg.Service}
+func New(deps Deps) *Handler {
+	return &Handler{deps: deps, svc: deps.Service}
 }
 
 // Register adds the inventory routes to r.
@@ -64,17 +63,17 @@ func (h *Handler) Register(r *mux.Router) {
 	r.Handle("/reservations/{order_id}", h.admin(h.getReservation)).Methods(http.MethodGet)
 	// The sidecar's own routes: service invocations (the gateway, other
 	// apps) are refused.
-	r.Handle("/dapr/subscribe", httpx.SidecarOnly(http.HandlerFunc(h.subscribe))).Methods(http.MethodGet)
+	subs := events.Subscriptions(h.deps.PubSub, events.Route{Topic: h.deps.OrdersTopic, Route: OrdersRoute})
+	r.Handle("/dapr/subscribe", httpx.SidecarOnly(events.ServeSubscriptions(subs))).Methods(http.MethodGet)
 	r.Handle(OrdersRoute, httpx.SidecarOnly(h.orderEvents())).Methods(http.MethodPost)
-	r.Handle(DeadLettersRoute, httpx.SidecarOnly(h.cfg.DeadLetters.Handler())).Methods(http.MethodPost)
-	r.Handle("/dead-letters", h.admin(h.cfg.DeadLetters.ServeList)).Methods(http.MethodGet)
-	r.HandleFunc("/openapi.yaml", h.openAPI).Methods(http.MethodGet)
+	r.Handle(events.DeadLettersRoute, httpx.SidecarOnly(h.deps.DeadLetters.Handler())).Methods(http.MethodPost)
+	r.Handle("/dead-letters", h.admin(h.deps.DeadLetters.ServeList)).Methods(http.MethodGet)
 	r.HandleFunc("/metrics", h.metrics).Methods(http.MethodGet)
 }
 
 // admin lets only callers with an admin access token through.
 func (h *Handler) admin(f http.HandlerFunc) http.Handler {
-	return h.cfg.Verifier.Authenticate(auth.RequireAdmin(f))
+	return h.deps.Verifier.Authenticate(auth.RequireAdmin(f))
 }
 
 type productJSON struct {
@@ -118,7 +117,7 @@ func (h *Handler) listProducts(w http.ResponseWriter, r *http.Request) {
 func skuVar(w http.ResponseWriter, r *http.Request) (string, bool) {
 	sku := mux.Vars(r)["sku"]
 	if !inventory.ValidSKU(sku) {
-		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "sku", Detail: inventory.SKUDetail}))
+		httpx.WriteProblem(w, httpx.Invalid(validation.FieldError{Field: "sku", Detail: inventory.SKUDetail}))
 		return "", false
 	}
 	return sku, true
@@ -150,13 +149,13 @@ func (h *Handler) createProduct(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, p)
 		return
 	}
-	var missing []httpx.FieldError
+	var missing []validation.FieldError
 	for _, f := range []struct {
 		name    string
 		present bool
 	}{{"sku", req.SKU != nil}, {"name", req.Name != nil}, {"price_cents", req.PriceCents != nil}, {"stock", req.Stock != nil}} {
 		if !f.present {
-			missing = append(missing, httpx.FieldError{Field: f.name, Detail: "is required"})
+			missing = append(missing, validation.FieldError{Field: f.name, Detail: "is required"})
 		}
 	}
 	if len(missing) > 0 {
@@ -195,7 +194,7 @@ func (h *Handler) restock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Quantity == nil {
-		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "quantity", Detail: "is required"}))
+		httpx.WriteProblem(w, httpx.Invalid(validation.FieldError{Field: "quantity", Detail: "is required"}))
 		return
 	}
 	p, err := h.svc.Restock(r.Context(), sku, *req.Quantity)
@@ -231,19 +230,19 @@ func (h *Handler) lookup(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, p)
 		return
 	}
-	var bad []httpx.FieldError
+	var bad []validation.FieldError
 	distinct := map[string]bool{}
 	for i, sku := range req.SKUs {
 		if !inventory.ValidSKU(sku) {
-			bad = append(bad, httpx.FieldError{Field: fmt.Sprintf("skus[%d]", i), Detail: inventory.SKUDetail})
+			bad = append(bad, validation.FieldError{Field: fmt.Sprintf("skus[%d]", i), Detail: inventory.SKUDetail})
 		}
 		distinct[sku] = true
 	}
 	switch {
 	case len(req.SKUs) == 0:
-		bad = append(bad, httpx.FieldError{Field: "skus", Detail: "is required: a list of 1 to " + strconv.Itoa(MaxLookupSKUs) + " SKUs"})
+		bad = append(bad, validation.FieldError{Field: "skus", Detail: "is required: a list of 1 to " + strconv.Itoa(MaxLookupSKUs) + " SKUs"})
 	case len(distinct) > MaxLookupSKUs:
-		bad = append(bad, httpx.FieldError{Field: "skus", Detail: "must name at most " + strconv.Itoa(MaxLookupSKUs) + " distinct SKUs"})
+		bad = append(bad, validation.FieldError{Field: "skus", Detail: "must name at most " + strconv.Itoa(MaxLookupSKUs) + " distinct SKUs"})
 	}
 	if len(bad) > 0 {
 		httpx.WriteProblem(w, httpx.Invalid(bad...))
@@ -274,7 +273,7 @@ func (h *Handler) getReservation(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["order_id"]
 	// "||" separates the parts of a state key: the store refuses it.
 	if !inventory.ValidOrderID(id) || strings.Contains(id, "||") {
-		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "order_id", Detail: "must be 1 to 128 printable characters without spaces"}))
+		httpx.WriteProblem(w, httpx.Invalid(validation.FieldError{Field: "order_id", Detail: "must be 1 to 128 printable characters without spaces"}))
 		return
 	}
 	res, err := h.svc.Reservation(r.Context(), id)
@@ -292,22 +291,12 @@ func (h *Handler) getReservation(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
-func (h *Handler) openAPI(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/yaml")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(h.cfg.OpenAPI)
-}
-
 // fail translates a domain error into its problem, once.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var invalid inventory.ValidationError
+	var invalid validation.Errors
 	switch {
 	case errors.As(err, &invalid):
-		fields := make([]httpx.FieldError, 0, len(invalid))
-		for _, f := range invalid {
-			fields = append(fields, httpx.FieldError{Field: f.Field, Detail: f.Detail})
-		}
-		httpx.WriteProblem(w, httpx.Invalid(fields...))
+		httpx.WriteProblem(w, httpx.InvalidFields(invalid))
 	case errors.Is(err, inventory.ErrNotFound):
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusNotFound, "no such resource: "+r.URL.Path))
 	case errors.Is(err, inventory.ErrExists):

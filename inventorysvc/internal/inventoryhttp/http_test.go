@@ -40,7 +40,7 @@ func newFixture(t *testing.T, products ...inventory.Product) *fixture {
 	f.svc = inventory.NewService(f.store, f.pub)
 	verifier := auth.NewVerifier(func(context.Context) (auth.JWKS, error) { return auth.JWKS{Keys: []auth.JWK{jwk}}, nil })
 	r := httpx.NewRouter()
-	inventoryhttp.New(inventoryhttp.Config{Service: f.svc, Verifier: verifier, PubSub: "pubsub", OrdersTopic: "orders", OrdersAppID: "ordersvc", OpenAPI: []byte("openapi: 3.0.3\n"), DeadLetters: events.NewDeadLetters(nil, "s", "ordersvc")}).Register(r)
+	inventoryhttp.New(inventoryhttp.Deps{Service: f.svc, Verifier: verifier, DeadLetters: events.NewDeadLetters(nil, "s", "ordersvc"), PubSub: "pubsub", OrdersTopic: "orders", OrdersAppID: "ordersvc"}).Register(r)
 	f.router = r
 	return f
 }

@@ -5,13 +5,13 @@
 //
 // Every write is a single-key write with first-write concurrency: guarded
 // by the ETag the value was read with, or inserted only if absent. None is
-// a multi-key transaction, on purpose: e2e/contract_test.go measures that
-// state.redis does not apply a transaction all or nothing. It runs one
-// guarded script per key inside MULTI/EXEC, so a stale ETag fails only that
-// key while the other keys are written, and it does not enforce
-// insert-if-absent inside a transaction. Single-key writes keep their
-// guarantees on every store. An order that spans products is therefore a
-// state machine on its reservation record, moved by guarded single-key
+// a multi-key transaction, on purpose: state.redis does not apply one all
+// or nothing (e2e/contract_test.go checks, on every profile, that a
+// transaction with a stale ETag is rolled back everywhere but on Redis,
+// where its other keys are written). Single-key writes keep their
+// guarantees on every store (the same test checks insert-if-absent and
+// stale ETags through a real sidecar). An order that spans products is
+// therefore a state machine on its reservation, moved by guarded single-key
 // writes, and steps on each product that are applied at most once by the
 // order of their writes (inventory.Step); a product is inserted, then
 // listed in the catalog index (an idempotent set-add).

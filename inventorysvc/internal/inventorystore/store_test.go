@@ -20,14 +20,8 @@ import (
 
 // The contract of the store, run against daprstatetest's fake here, and
 // against each profile's real sidecar by e2e/contract_test.go.
-func TestContractFake(t *testing.T) {
-	runContract(t, daprstatetest.New(), "inventory-state")
-}
-
-func TestContractSidecar(t *testing.T) {
-	client, name := daprstatetest.Sidecar(t, "inventory-state")
-	runContract(t, client, name)
-}
+func TestContractFake(t *testing.T)    { runContract(t, daprstatetest.FakeComponent("inventory-state")) }
+func TestContractSidecar(t *testing.T) { runContract(t, daprstatetest.Sidecar(t, "inventory-state")) }
 
 func product(sku string, stock int64) inventory.Product {
 	return inventory.Product{SKU: sku, Name: "Thing " + sku, PriceCents: 100, Available: stock, Received: stock}
@@ -35,7 +29,8 @@ func product(sku string, stock int64) inventory.Product {
 
 func restock(p *inventory.Product) error { return p.Restock(1) }
 
-func runContract(t *testing.T, client daprstate.Client, name string) {
+func runContract(t *testing.T, c daprstatetest.Component) {
+	client, name := c.Client, c.Name
 	ctx := context.Background()
 	s := New(client, name)
 	run := fmt.Sprintf("CT%d", time.Now().UnixNano()%1e12)

@@ -20,6 +20,6 @@ func Fake() *daprstate.Store { return daprstate.New(daprstatetest.New(), Store) 
 // names (daprstatetest.EnvSidecar), and skips the test when it names none.
 func Sidecar(t *testing.T) *daprstate.Store {
 	t.Helper()
-	client, name := daprstatetest.Sidecar(t, Store)
-	return daprstate.New(client, name)
+	c := daprstatetest.Sidecar(t, Store)
+	return daprstate.New(c.Client, c.Name)
 }

@@ -12,6 +12,9 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"shop/platform/contract"
+	"shop/platform/validation"
 )
 
 // Status is where an order is in its life.
@@ -26,13 +29,13 @@ const (
 	StatusCancelled Status = "cancelled"
 )
 
-// Reasons recorded in StatusReason.
+// Reasons recorded in StatusReason: those of order.cancelled, and the
+// default of a rejection, as the event contract names them.
 const (
-	ReasonPaymentDeclined = "payment_declined"
-	ReasonCustomer        = "cancelled_by_customer"
-	ReasonTimeout         = "saga_timeout"
-	ReasonOutOfStock      = "out_of_stock"
-	ReasonUnknownProduct  = "unknown_product"
+	ReasonPaymentDeclined = contract.ReasonPaymentDeclined
+	ReasonCustomer        = contract.ReasonCancelledByCustomer
+	ReasonTimeout         = contract.ReasonSagaTimeout
+	ReasonOutOfStock      = contract.ReasonOutOfStock
 )
 
 // Errors of the domain.
@@ -95,7 +98,7 @@ func (o Order) Message(e Event) any {
 	case TypeOrderConfirmed:
 		return ConfirmedEvent(o)
 	default:
-		return Cancelled{Type: TypeOrderCancelled, OrderID: o.ID, Reason: e.Reason}
+		return contract.OrderCancelled{Type: TypeOrderCancelled, OrderID: o.ID, Reason: e.Reason}
 	}
 }
 
@@ -155,32 +158,27 @@ const (
 
 var skuPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,31}$`)
 
-// FieldError names a bad field of a request.
-type FieldError struct {
-	Field, Detail string
-}
-
 // ValidateLines checks the requested lines: 1 to MaxLines distinct SKUs,
 // each with a quantity from 1 to MaxQuantity.
-func ValidateLines(lines []Line) []FieldError {
-	var errs []FieldError
+func ValidateLines(lines []Line) validation.Errors {
+	var errs validation.Errors
 	if len(lines) == 0 {
-		return []FieldError{{"items", "must hold at least one line"}}
+		return validation.Errors{{Field: "items", Detail: "must hold at least one line"}}
 	}
 	if len(lines) > MaxLines {
-		return []FieldError{{"items", fmt.Sprintf("must hold at most %d lines", MaxLines)}}
+		return validation.Errors{{Field: "items", Detail: fmt.Sprintf("must hold at most %d lines", MaxLines)}}
 	}
 	seen := map[string]bool{}
 	for i, l := range lines {
 		switch {
 		case !skuPattern.MatchString(l.SKU):
-			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "must be 2-32 upper-case letters, digits or dashes"})
+			errs.Add(fmt.Sprintf("items[%d].sku", i), "must be 2-32 upper-case letters, digits or dashes")
 		case seen[l.SKU]:
-			errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "appears more than once; use one line per sku"})
+			errs.Add(fmt.Sprintf("items[%d].sku", i), "appears more than once; use one line per sku")
 		}
 		seen[l.SKU] = true
 		if l.Quantity < 1 || l.Quantity > MaxQuantity {
-			errs = append(errs, FieldError{fmt.Sprintf("items[%d].quantity", i), fmt.Sprintf("must be from 1 to %d", MaxQuantity)})
+			errs.Add(fmt.Sprintf("items[%d].quantity", i), fmt.Sprintf("must be from 1 to %d", MaxQuantity))
 		}
 	}
 	return errs

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"shop/platform/validation"
 )
 
 // Store keeps orders and their indexes. Every write is one key: an insert
@@ -161,11 +163,6 @@ type PlaceRequest struct {
 	CardToken      string
 }
 
-// InvalidError lists the bad fields of a request.
-type InvalidError struct{ Fields []FieldError }
-
-func (e *InvalidError) Error() string { return fmt.Sprintf("invalid request: %v", e.Fields) }
-
 // Place validates and prices a new order, stores it pending with its
 // order.created and publishes that. With an idempotency key, the same user
 // sending the same request again gets the same order.
@@ -188,16 +185,16 @@ func (e *InvalidError) Error() string { return fmt.Sprintf("invalid request: %v"
 func (s *Service) Place(ctx context.Context, req PlaceRequest) (Order, error) {
 	errs := ValidateLines(req.Lines)
 	if !s.payments.KnownToken(req.CardToken) {
-		errs = append(errs, FieldError{"payment.card_token", "is not a card token the payment provider knows"})
+		errs.Add("payment.card_token", "is not a card token the payment provider knows")
 	}
 	if req.IdempotencyKey != "" && !ValidKeyPart(req.IdempotencyKey) {
-		errs = append(errs, FieldError{"Idempotency-Key", fmt.Sprintf("must be at most %d characters, without control characters or \"||\"", MaxKeyLen)})
+		errs.Add("Idempotency-Key", fmt.Sprintf("must be at most %d characters, without control characters or \"||\"", MaxKeyLen))
 	}
 	if !ValidKeyPart(req.UserID) {
-		errs = append(errs, FieldError{"Authorization", "the token's subject cannot name an account"})
+		errs.Add("Authorization", "the token's subject cannot name an account")
 	}
 	if len(errs) > 0 {
-		return Order{}, &InvalidError{errs}
+		return Order{}, errs
 	}
 	hash := requestHash(req)
 	id := NewID(s.now())
@@ -234,13 +231,13 @@ func (s *Service) Place(ctx context.Context, req PlaceRequest) (Order, error) {
 		return Order{}, fmt.Errorf("price lookup: %w", err)
 	}
 	if len(missing) > 0 {
-		var errs []FieldError
+		var errs validation.Errors
 		for i, l := range req.Lines {
 			if slices.Contains(missing, l.SKU) {
-				errs = append(errs, FieldError{fmt.Sprintf("items[%d].sku", i), "no product with this sku"})
+				errs.Add(fmt.Sprintf("items[%d].sku", i), "no product with this sku")
 			}
 		}
-		return Order{}, &InvalidError{errs}
+		return Order{}, errs
 	}
 	now := s.now()
 	o := Order{ID: id, UserID: req.UserID, Status: StatusPending, CardToken: req.CardToken, RequestHash: hash, CreatedAt: now, UpdatedAt: now}

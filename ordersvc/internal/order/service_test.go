@@ -11,6 +11,8 @@ import (
 
 	"shop/ordersvc/internal/order"
 	"shop/ordersvc/internal/order/ordertest"
+	"shop/platform/contract"
+	"shop/platform/validation"
 )
 
 type fixture struct {
@@ -72,11 +74,11 @@ func (f *fixture) published(id string) []string {
 
 func eventType(e any) string {
 	switch e := e.(type) {
-	case order.Confirmed:
+	case contract.OrderConfirmed:
 		return e.Type
-	case order.Cancelled:
+	case contract.OrderCancelled:
 		return e.Type + "/" + e.Reason
-	case order.Created:
+	case contract.OrderCreated:
 		return e.Type
 	}
 	return ""
@@ -84,11 +86,11 @@ func eventType(e any) string {
 
 func eventOrder(e any) string {
 	switch e := e.(type) {
-	case order.Confirmed:
+	case contract.OrderConfirmed:
 		return e.OrderID
-	case order.Cancelled:
+	case contract.OrderCancelled:
 		return e.OrderID
-	case order.Created:
+	case contract.OrderCreated:
 		return e.OrderID
 	}
 	return ""
@@ -154,8 +156,8 @@ func TestPlaceRejectsBadRequests(t *testing.T) {
 		f := newFixture()
 		tt.req.UserID = "u1"
 		_, err := f.svc.Place(context.Background(), tt.req)
-		var invalid *order.InvalidError
-		if !errors.As(err, &invalid) || !slices.ContainsFunc(invalid.Fields, func(e order.FieldError) bool { return e.Field == tt.field }) {
+		var invalid validation.Errors
+		if !errors.As(err, &invalid) || !slices.ContainsFunc(invalid, func(e validation.FieldError) bool { return e.Field == tt.field }) {
 			t.Errorf("%s: Place() = %v; want an invalid %s", tt.name, err, tt.field)
 		}
 		if n := len(f.env.State.Keys()); n != 0 || len(f.pub.Events()) != 0 {

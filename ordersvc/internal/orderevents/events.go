@@ -1,39 +1,27 @@
-// Package orderevents publishes the order service's events through the
-// Dapr sidecar, on the orders topic, as docs/events.md describes them.
+// Package orderevents publishes the order service's events (the contract's
+// orders topic, docs/events.md) through the Dapr sidecar.
 package orderevents
 
 import (
 	"context"
-	"fmt"
 
-	dapr "github.com/dapr/go-sdk/client"
+	"shop/platform/events"
 )
 
-// PubSubClient is the part of the Dapr client the publisher calls.
-type PubSubClient interface {
-	PublishEvent(ctx context.Context, pubsubName, topicName string, data any, opts ...dapr.PublishEventOption) error
-}
-
-// Publisher implements order.Publisher on a Dapr pub/sub component.
+// Publisher implements order.Publisher on a Dapr pub/sub component. The
+// domain builds each event from the contract (order.CreatedEvent...).
 type Publisher struct {
-	client PubSubClient
-	pubsub string
-	topic  string
+	events *events.Publisher
 }
 
-// New returns a publisher of events on topic of the component pubsub.
-func New(client PubSubClient, pubsub, topic string) *Publisher {
-	return &Publisher{client: client, pubsub: pubsub, topic: topic}
+// New returns the publisher of the order events on topic of the component
+// pubsub.
+func New(client events.PubSubClient, pubsub, topic string) *Publisher {
+	return &Publisher{events: events.NewPublisher(client, pubsub, topic)}
 }
 
-// Publish publishes one event of an order. The order id is the partition
-// key, so that brokers that partition (Kafka) keep one order's events in
-// order.
+// Publish publishes event, an event of the order orderID, with the order id
+// as partition key.
 func (p *Publisher) Publish(ctx context.Context, orderID string, event any) error {
-	err := p.client.PublishEvent(ctx, p.pubsub, p.topic, event,
-		dapr.PublishEventWithMetadata(map[string]string{"partitionKey": orderID}))
-	if err != nil {
-		return fmt.Errorf("publish to %s/%s: %w", p.pubsub, p.topic, err)
-	}
-	return nil
+	return p.events.Publish(ctx, orderID, event)
 }

@@ -5,7 +5,6 @@ package orderhttp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"shop/platform/auth"
 	"shop/platform/events"
 	"shop/platform/httpx"
+	"shop/platform/validation"
 )
 
 // Page sizes of GET /orders.
@@ -29,48 +29,57 @@ type PaymentStatus interface {
 	Status(ctx context.Context, orderID string) (string, error)
 }
 
-// Config names the pub/sub wiring and the saga timeout.
-type Config struct {
-	PubSub         string
-	OrdersTopic    string
-	InventoryTopic string
-	SagaTimeout    time.Duration
-	TimeoutBinding string // the cron input binding's name, and so its route
+// Deps is what the handler needs.
+type Deps struct {
+	Service  *order.Service
+	Payments PaymentStatus
+	// Verifier checks the access tokens of the routes that need a caller.
+	Verifier *auth.Verifier
+	// DeadLetters keeps the messages of the consumed topics that failed
+	// every delivery, listed to admins at GET /dead-letters.
+	DeadLetters *events.DeadLetters
+	// PubSub, OrdersTopic and InventoryTopic name what GET /dapr/subscribe
+	// subscribes to.
+	PubSub, OrdersTopic, InventoryTopic string
 	// The app ids that publish OrdersTopic (ordersvc itself) and
 	// InventoryTopic: events from any other source are dropped.
 	OrdersAppID, InventoryAppID string
+	SagaTimeout                 time.Duration
+	TimeoutBinding              string // the cron input binding's name, and so its route
 }
 
 // Handler serves the order routes.
 type Handler struct {
-	svc         *order.Service
-	payments    PaymentStatus
-	verifier    *auth.Verifier
-	deadLetters *events.DeadLetters
-	cfg         Config
+	deps Deps
+	svc  *order.Service
 }
 
 // New returns the order API handler.
-func New(svc *order.Service, payments PaymentStatus, verifier *auth.Verifier, deadLetters *events.DeadLetters, cfg Config) *Handler {
-	return &Handler{svc: svc, payments: payments, verifier: verifier, deadLetters: deadLetters, cfg: cfg}
+func New(deps Deps) *Handler {
+	return &Handler{deps: deps, svc: deps.Service}
 }
 
 // Register adds the order routes to r.
 func (h *Handler) Register(r *mux.Router) {
-	authn := func(f http.HandlerFunc) http.Handler { return h.verifier.Authenticate(f) }
+	authn := func(f http.HandlerFunc) http.Handler { return h.deps.Verifier.Authenticate(f) }
 	r.Handle("/orders", authn(h.place)).Methods(http.MethodPost)
 	r.Handle("/orders", authn(h.list)).Methods(http.MethodGet)
 	r.Handle("/orders/{id}", authn(h.get)).Methods(http.MethodGet)
 	r.Handle("/orders/{id}/cancel", authn(h.cancel)).Methods(http.MethodPost)
-	r.Handle("/dead-letters", h.verifier.Authenticate(auth.RequireAdmin(http.HandlerFunc(h.deadLetters.ServeList)))).Methods(http.MethodGet)
+	r.Handle("/dead-letters", h.deps.Verifier.Authenticate(auth.RequireAdmin(http.HandlerFunc(h.deps.DeadLetters.ServeList)))).Methods(http.MethodGet)
 	// The sidecar's own routes: service invocations (the gateway, other
 	// apps) are refused.
 	sidecar := func(f http.HandlerFunc) http.Handler { return httpx.SidecarOnly(f) }
-	r.Handle("/dapr/subscribe", sidecar(h.subscribe)).Methods(http.MethodGet)
-	r.Handle("/events/inventory", sidecar(events.HandleFrom([]string{h.cfg.InventoryAppID}, h.onInventory))).Methods(http.MethodPost)
-	r.Handle("/events/orders", sidecar(events.HandleFrom([]string{h.cfg.OrdersAppID}, h.onOrders))).Methods(http.MethodPost)
-	r.Handle("/events/dead-letters", sidecar(h.deadLetters.Handler())).Methods(http.MethodPost)
-	r.Handle("/"+h.cfg.TimeoutBinding, sidecar(h.sweep)).Methods(http.MethodPost, http.MethodOptions)
+	// The topics ordersvc consumes: inventory outcomes, its own
+	// order.cancelled (to refund), and the dead letters of both.
+	subs := events.Subscriptions(h.deps.PubSub,
+		events.Route{Topic: h.deps.InventoryTopic, Route: InventoryRoute},
+		events.Route{Topic: h.deps.OrdersTopic, Route: OrdersRoute})
+	r.Handle("/dapr/subscribe", sidecar(events.ServeSubscriptions(subs))).Methods(http.MethodGet)
+	r.Handle(InventoryRoute, sidecar(events.HandleFrom([]string{h.deps.InventoryAppID}, h.onInventory))).Methods(http.MethodPost)
+	r.Handle(OrdersRoute, sidecar(events.HandleFrom([]string{h.deps.OrdersAppID}, h.onOrders))).Methods(http.MethodPost)
+	r.Handle(events.DeadLettersRoute, sidecar(h.deps.DeadLetters.Handler())).Methods(http.MethodPost)
+	r.Handle("/"+h.deps.TimeoutBinding, sidecar(h.sweep)).Methods(http.MethodPost, http.MethodOptions)
 }
 
 type placeJSON struct {
@@ -123,10 +132,10 @@ func (h *Handler) place(w http.ResponseWriter, r *http.Request) {
 		req.Lines = append(req.Lines, order.Line{SKU: it.SKU, Quantity: it.Quantity})
 	}
 	o, err := h.svc.Place(r.Context(), req)
-	var invalid *order.InvalidError
+	var invalid validation.Errors
 	switch {
 	case errors.As(err, &invalid):
-		httpx.WriteProblem(w, invalidProblem(invalid))
+		httpx.WriteProblem(w, httpx.InvalidFields(invalid))
 		return
 	case errors.Is(err, order.ErrKeyReused):
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusUnprocessableEntity, "this Idempotency-Key was used for a different order"))
@@ -137,14 +146,6 @@ func (h *Handler) place(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/orders/"+o.ID)
 	httpx.WriteJSON(w, http.StatusAccepted, toJSON(o))
-}
-
-func invalidProblem(e *order.InvalidError) *httpx.Problem {
-	fields := make([]httpx.FieldError, len(e.Fields))
-	for i, f := range e.Fields {
-		fields[i] = httpx.FieldError{Field: f.Field, Detail: f.Detail}
-	}
-	return httpx.Invalid(fields...)
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
@@ -161,7 +162,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	orders, next, err := h.svc.List(r.Context(), userID, page.After, page.Size)
 	if errors.Is(err, order.ErrBadCursor) {
 		// A cursor of another listing (an admin's, say) has the right form.
-		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "page_token", Detail: "is not a token this API returned"}))
+		httpx.WriteProblem(w, httpx.Invalid(validation.FieldError{Field: "page_token", Detail: "is not a token this API returned"}))
 		return
 	}
 	if err != nil {
@@ -225,7 +226,7 @@ func (h *Handler) writeOrder(w http.ResponseWriter, r *http.Request, o order.Ord
 		return
 	}
 	out := toJSON(o)
-	if out.PaymentStatus, err = h.payments.Status(r.Context(), o.ID); err != nil {
+	if out.PaymentStatus, err = h.deps.Payments.Status(r.Context(), o.ID); err != nil {
 		h.unavailable(w, r, err)
 		return
 	}
@@ -238,86 +239,6 @@ func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error)
 	httpx.WriteProblem(w, httpx.NewProblem(http.StatusServiceUnavailable, "the order service cannot answer now; try again"))
 }
 
-type subscription struct {
-	PubsubName      string `json:"pubsubname"`
-	Topic           string `json:"topic"`
-	Route           string `json:"route"`
-	DeadLetterTopic string `json:"deadLetterTopic,omitempty"`
-}
-
-// subscribe declares the topics ordersvc consumes: inventory outcomes, its
-// own order.cancelled (to refund), and the dead letters of both.
-func (h *Handler) subscribe(w http.ResponseWriter, _ *http.Request) {
-	subs := []subscription{
-		{PubsubName: h.cfg.PubSub, Topic: h.cfg.InventoryTopic, Route: "/events/inventory"},
-		{PubsubName: h.cfg.PubSub, Topic: h.cfg.OrdersTopic, Route: "/events/orders"},
-	}
-	for i := range subs {
-		subs[i].DeadLetterTopic = events.DeadLetterTopic(subs[i].Topic)
-	}
-	for _, s := range subs[:2] {
-		subs = append(subs, subscription{PubsubName: h.cfg.PubSub, Topic: s.DeadLetterTopic, Route: "/events/dead-letters"})
-	}
-	httpx.WriteJSON(w, http.StatusOK, subs)
-}
-
-func (h *Handler) onInventory(r *http.Request, e events.CloudEvent) error {
-	var ev order.InventoryOutcome
-	if err := e.Decode(&ev); err != nil {
-		return errors.Join(events.ErrDrop, err)
-	}
-	if ev.Type != order.TypeInventoryReserved && ev.Type != order.TypeInventoryRejected {
-		return nil // a type ordersvc does not act on
-	}
-	if !order.ValidID(ev.OrderID) {
-		return fmt.Errorf("%w: no valid order id: %q", events.ErrDrop, ev.OrderID)
-	}
-	var err error
-	switch ev.Type {
-	case order.TypeInventoryReserved:
-		err = h.svc.OnReserved(r.Context(), ev.OrderID)
-	case order.TypeInventoryRejected:
-		reason := order.ReasonOutOfStock
-		if len(ev.Lines) > 0 && ev.Lines[0].Reason != "" {
-			reason = ev.Lines[0].Reason
-		}
-		err = h.svc.OnRejected(r.Context(), ev.OrderID, reason)
-	}
-	if errors.Is(err, order.ErrNotFound) {
-		// Inventory only answers orders it learnt of from order.created,
-		// which is published only once its order is stored: this one is
-		// not ours (another system on the same topic, or a test). Nothing
-		// to do, and nothing that retrying or a dead letter would mend.
-		httpx.Logger(r.Context()).WithField("order_id", ev.OrderID).Warn("inventory outcome for an unknown order ignored")
-		return nil
-	}
-	return err
-}
-
-func (h *Handler) onOrders(r *http.Request, e events.CloudEvent) error {
-	var ev struct {
-		Type    string `json:"type"`
-		OrderID string `json:"order_id"`
-	}
-	if err := e.Decode(&ev); err != nil {
-		return errors.Join(events.ErrDrop, err)
-	}
-	if ev.Type != order.TypeOrderCancelled {
-		return nil
-	}
-	if !order.ValidID(ev.OrderID) {
-		return fmt.Errorf("%w: no valid order id: %q", events.ErrDrop, ev.OrderID)
-	}
-	err := h.svc.OnCancelled(r.Context(), ev.OrderID)
-	if errors.Is(err, order.ErrNotFound) {
-		// order.cancelled is published only once its order is stored: an
-		// unknown order is not ours.
-		httpx.Logger(r.Context()).WithField("order_id", ev.OrderID).Warn("order.cancelled for an unknown order ignored")
-		return nil
-	}
-	return err
-}
-
 // sweep is called by the cron input binding: it publishes events left in
 // order records and cancels timed-out orders.
 func (h *Handler) sweep(w http.ResponseWriter, r *http.Request) {
@@ -325,7 +246,7 @@ func (h *Handler) sweep(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	res, err := h.svc.Sweep(r.Context(), h.cfg.SagaTimeout)
+	res, err := h.svc.Sweep(r.Context(), h.deps.SagaTimeout)
 	log := httpx.Logger(r.Context()).WithFields(map[string]any{"relayed": res.Relayed, "timed_out": res.TimedOut, "unwatched": res.Unwatched})
 	if err != nil {
 		// What failed is tried again at the next tick.

@@ -51,7 +51,9 @@ func newEnv(t *testing.T) *env {
 	state := ordertest.NewEnv()
 	svc := order.NewService(state.Store, ordertest.Inventory{"BOOK": 1000}, state.Payments, &ordertest.Publisher{})
 	r := httpx.NewRouter()
-	New(svc, paymentStatus{}, verifier, events.NewDeadLetters(nil, "s", "ordersvc", "inventorysvc"), Config{PubSub: "pubsub", OrdersTopic: "orders", InventoryTopic: "inventory", SagaTimeout: time.Minute, TimeoutBinding: "saga-timeout", OrdersAppID: "ordersvc", InventoryAppID: "inventorysvc"}).Register(r)
+	New(Deps{Service: svc, Payments: paymentStatus{}, Verifier: verifier, DeadLetters: events.NewDeadLetters(nil, "s", "ordersvc", "inventorysvc"),
+		PubSub: "pubsub", OrdersTopic: "orders", InventoryTopic: "inventory", OrdersAppID: "ordersvc", InventoryAppID: "inventorysvc",
+		SagaTimeout: time.Minute, TimeoutBinding: "saga-timeout"}).Register(r)
 	return &env{router: r, state: state, token: func(sub, role string) string {
 		now := time.Now()
 		tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"sub": sub, "role": role, "iss": auth.Issuer, "aud": auth.Audience,

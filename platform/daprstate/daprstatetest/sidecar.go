@@ -19,11 +19,21 @@ const (
 	EnvStore   = "STORE_CONTRACT_STORE"
 )
 
+// Component is a state store component and the client that reaches it: what
+// a store adapter's contract suite runs on.
+type Component struct {
+	Client daprstate.Client
+	Name   string
+}
+
+// FakeComponent is the component name on the fake state API (New).
+func FakeComponent(name string) Component { return Component{Client: New(), Name: name} }
+
 // Sidecar returns a client of the sidecar that EnvSidecar names and the
 // component EnvStore names (defaultStore when unset), closed when t ends.
 // It skips t when EnvSidecar is not set: the suite then runs only against
 // the fake.
-func Sidecar(t testing.TB, defaultStore string) (daprstate.Client, string) {
+func Sidecar(t testing.TB, defaultStore string) Component {
 	t.Helper()
 	addr := os.Getenv(EnvSidecar)
 	if addr == "" {
@@ -40,5 +50,5 @@ func Sidecar(t testing.TB, defaultStore string) (daprstate.Client, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	return client, name
+	return Component{Client: client, Name: name}
 }

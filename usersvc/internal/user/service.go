@@ -57,7 +57,7 @@ func NewService(ctx context.Context, store Store, hasher Hasher, events Events) 
 }
 
 // Register creates a customer account. Invalid input is a
-// *ValidationError; a taken email (in any letter case) is ErrEmailTaken.
+// validation.Errors; a taken email (in any letter case) is ErrEmailTaken.
 // When the account was stored but its event could not be published, the
 // user comes back with an error wrapping ErrNotPublished.
 func (s *Service) Register(ctx context.Context, email, password, name string) (User, error) {

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"shop/platform/validation"
 )
 
 // Roles. They are the role claim of access tokens, so they match
@@ -47,41 +49,6 @@ type User struct {
 	Role         string
 	PasswordHash string
 	CreatedAt    time.Time
-}
-
-// FieldError names one bad field of a request.
-type FieldError struct {
-	Field  string
-	Detail string
-}
-
-// ValidationError lists every bad field of a request.
-type ValidationError struct {
-	Fields []FieldError
-}
-
-func (e *ValidationError) Error() string {
-	parts := make([]string, 0, len(e.Fields))
-	for _, f := range e.Fields {
-		parts = append(parts, f.Field+" "+f.Detail)
-	}
-	return "invalid: " + strings.Join(parts, "; ")
-}
-
-// validation collects field errors; err is nil when there are none.
-type validation []FieldError
-
-func (v *validation) check(field, detail string) {
-	if detail != "" {
-		*v = append(*v, FieldError{Field: field, Detail: detail})
-	}
-}
-
-func (v validation) err() error {
-	if len(v) == 0 {
-		return nil
-	}
-	return &ValidationError{Fields: v}
 }
 
 // NormalizeEmail is the form an email is stored and compared in: trimmed
@@ -146,16 +113,16 @@ func checkName(name string) string {
 // ValidateRegistration checks a new account's normalised email, password and
 // trimmed name, and reports every bad field at once.
 func ValidateRegistration(email, password, name string) error {
-	var v validation
-	v.check("email", checkEmail(email))
-	v.check("password", checkPassword(password))
-	v.check("name", checkName(name))
-	return v.err()
+	var v validation.Errors
+	v.Check("email", checkEmail(email))
+	v.Check("password", checkPassword(password))
+	v.Check("name", checkName(name))
+	return v.Err()
 }
 
 // ValidateName checks a trimmed display name.
 func ValidateName(name string) error {
-	var v validation
-	v.check("name", checkName(name))
-	return v.err()
+	var v validation.Errors
+	v.Check("name", checkName(name))
+	return v.Err()
 }

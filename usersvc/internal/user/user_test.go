@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"shop/platform/auth"
+	"shop/platform/validation"
 	"shop/usersvc/internal/password"
 	"shop/usersvc/internal/user"
 	"shop/usersvc/internal/user/usertest"
@@ -21,12 +22,12 @@ func TestRolesAreTheTokenRoles(t *testing.T) {
 }
 
 func fields(err error) []string {
-	var v *user.ValidationError
+	var v validation.Errors
 	if !errors.As(err, &v) {
 		return nil
 	}
 	var out []string
-	for _, f := range v.Fields {
+	for _, f := range v {
 		out = append(out, f.Field)
 	}
 	return out

@@ -11,6 +11,7 @@ import (
 
 	"shop/platform/auth"
 	"shop/platform/httpx"
+	"shop/platform/validation"
 	"shop/usersvc/internal/user"
 )
 
@@ -20,24 +21,31 @@ type Tokens interface {
 	JWKS() auth.JWKS
 }
 
-// Handler serves the user routes.
-type Handler struct {
-	svc      *user.Service
-	tokens   Tokens
-	verifier *auth.Verifier
-	ttl      time.Duration
-	now      func() time.Time
+// Deps is what the handler needs.
+type Deps struct {
+	Service *user.Service
+	// Tokens issues the access tokens, which live for TokenTTL.
+	Tokens   Tokens
+	TokenTTL time.Duration
+	// Verifier checks the access tokens of the routes that need a caller.
+	Verifier *auth.Verifier
 }
 
-// New returns the user API handler. Tokens it issues live for ttl; verifier
-// checks the tokens of the routes that need a caller.
-func New(svc *user.Service, tokens Tokens, verifier *auth.Verifier, ttl time.Duration) *Handler {
-	return &Handler{svc: svc, tokens: tokens, verifier: verifier, ttl: ttl, now: time.Now}
+// Handler serves the user routes.
+type Handler struct {
+	deps Deps
+	svc  *user.Service
+	now  func() time.Time
+}
+
+// New returns the user API handler.
+func New(deps Deps) *Handler {
+	return &Handler{deps: deps, svc: deps.Service, now: time.Now}
 }
 
 // Register adds the user routes to r.
 func (h *Handler) Register(r *mux.Router) {
-	authn := func(f http.HandlerFunc) http.Handler { return h.verifier.Authenticate(f) }
+	authn := func(f http.HandlerFunc) http.Handler { return h.deps.Verifier.Authenticate(f) }
 	r.HandleFunc("/.well-known/jwks.json", h.jwks).Methods(http.MethodGet)
 	r.HandleFunc("/users", h.register).Methods(http.MethodPost)
 	r.HandleFunc("/auth/token", h.token).Methods(http.MethodPost)
@@ -49,7 +57,7 @@ func (h *Handler) Register(r *mux.Router) {
 
 func (h *Handler) jwks(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	httpx.WriteJSON(w, http.StatusOK, h.tokens.JWKS())
+	httpx.WriteJSON(w, http.StatusOK, h.deps.Tokens.JWKS())
 }
 
 // userJSON is an account as clients see it: never a password field.
@@ -112,12 +120,12 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, p)
 		return
 	}
-	var missing []httpx.FieldError
+	var missing []validation.FieldError
 	if in.Email == "" {
-		missing = append(missing, httpx.FieldError{Field: "email", Detail: "is required"})
+		missing = append(missing, validation.FieldError{Field: "email", Detail: "is required"})
 	}
 	if in.Password == "" {
-		missing = append(missing, httpx.FieldError{Field: "password", Detail: "is required"})
+		missing = append(missing, validation.FieldError{Field: "password", Detail: "is required"})
 	}
 	if len(missing) > 0 {
 		httpx.WriteProblem(w, httpx.Invalid(missing...))
@@ -133,12 +141,12 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	tok, err := h.tokens.Issue(u.ID, u.Role, h.now(), h.ttl)
+	tok, err := h.deps.Tokens.Issue(u.ID, u.Role, h.now(), h.deps.TokenTTL)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, tokenJSON{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(h.ttl / time.Second)})
+	httpx.WriteJSON(w, http.StatusOK, tokenJSON{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(h.deps.TokenTTL / time.Second)})
 }
 
 func (h *Handler) me(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +170,7 @@ func (h *Handler) updateMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Name == nil {
-		httpx.WriteProblem(w, httpx.Invalid(httpx.FieldError{Field: "name", Detail: "is required"}))
+		httpx.WriteProblem(w, httpx.Invalid(validation.FieldError{Field: "name", Detail: "is required"}))
 		return
 	}
 	if p := httpx.CheckTexts(map[string]string{"name": *in.Name}); p != nil {
@@ -197,19 +205,15 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) {
 // fail answers a domain error with its problem: validation 400, not found
 // 404, taken email and lost races 409, anything else a logged 500.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var invalid *user.ValidationError
+	var invalid validation.Errors
 	switch {
 	case errors.As(err, &invalid):
-		fields := make([]httpx.FieldError, 0, len(invalid.Fields))
-		for _, f := range invalid.Fields {
-			fields = append(fields, httpx.FieldError{Field: f.Field, Detail: f.Detail})
-		}
-		httpx.WriteProblem(w, httpx.Invalid(fields...))
+		httpx.WriteProblem(w, httpx.InvalidFields(invalid))
 	case errors.Is(err, user.ErrNotFound):
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusNotFound, "no such user"))
 	case errors.Is(err, user.ErrEmailTaken):
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusConflict, "an account with this email already exists",
-			httpx.FieldError{Field: "email", Detail: "is already registered"}))
+			validation.FieldError{Field: "email", Detail: "is already registered"}))
 	case errors.Is(err, user.ErrConflict):
 		httpx.WriteProblem(w, httpx.NewProblem(http.StatusConflict, "the account changed concurrently; try again"))
 	default:

@@ -16,6 +16,7 @@ import (
 
 	"shop/platform/auth"
 	"shop/platform/httpx"
+	"shop/platform/validation"
 	"shop/usersvc/internal/password"
 	"shop/usersvc/internal/token"
 	"shop/usersvc/internal/user"
@@ -46,7 +47,7 @@ func newServer(t *testing.T) *server {
 		t.Fatal(err)
 	}
 	router := httpx.NewRouter()
-	New(s.svc, signer, auth.NewVerifier(signer.KeySource()), 15*time.Minute).Register(router)
+	New(Deps{Service: s.svc, Tokens: signer, TokenTTL: 15 * time.Minute, Verifier: auth.NewVerifier(signer.KeySource())}).Register(router)
 	s.h = router
 	return s
 }
@@ -100,7 +101,7 @@ func (s *server) tokenFor(id, role string) string {
 type problemJSON struct {
 	Type, Title, Detail string
 	Status              int
-	Errors              []httpx.FieldError
+	Errors              []validation.FieldError
 }
 
 // check asserts status, and for errors a problem naming field (when set).

@@ -15,16 +15,11 @@ import (
 
 // The contract of the store, run against daprstatetest's fake here, and
 // against each profile's real sidecar by e2e/contract_test.go.
-func TestContractFake(t *testing.T) {
-	runContract(t, daprstatetest.New(), "users-state")
-}
+func TestContractFake(t *testing.T)    { runContract(t, daprstatetest.FakeComponent("users-state")) }
+func TestContractSidecar(t *testing.T) { runContract(t, daprstatetest.Sidecar(t, "users-state")) }
 
-func TestContractSidecar(t *testing.T) {
-	client, name := daprstatetest.Sidecar(t, "users-state")
-	runContract(t, client, name)
-}
-
-func runContract(t *testing.T, client daprstate.Client, name string) {
+func runContract(t *testing.T, c daprstatetest.Component) {
+	client, name := c.Client, c.Name
 	ctx := context.Background()
 	s := New(client, name)
 	run := fmt.Sprintf("ct%d", time.Now().UnixNano())
