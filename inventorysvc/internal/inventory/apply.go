@@ -59,46 +59,22 @@ const maxSweep = 16
 // It returns the reservation as its record wrote it, or nil when it wrote
 // none.
 func (s *Service) apply(ctx context.Context, orderID string, l Line, st Step) (*Reservation, error) {
-	var (
-		recorded Step
-		pl       plan
-		moved    bool
-	)
-	p, err := s.store.UpdateProduct(ctx, l.SKU, func(p *Product) error {
-		pl, moved = planPast, false
-		r, err := s.reservationOf(ctx, orderID)
-		if err != nil {
-			return err
-		}
-		swept, err := s.sweep(ctx, p, orderID)
-		if err != nil {
-			return err
-		}
-		recorded = r.Applied[l.SKU]
-		if moved = !r.Status.permits(st); !moved {
-			if pl, err = planStep(p.StepOf(orderID, recorded), st); err != nil {
-				return fmt.Errorf("order %s: %w", orderID, err)
-			}
-			if pl == planApply {
-				return p.applyStep(orderID, p.StepOf(orderID, recorded), st, l.Quantity, s.now())
-			}
-		}
-		if swept {
-			return nil
-		}
-		return ErrUnchanged
-	})
-	switch {
-	case err != nil:
+	w := &productWork{orderID: orderID, line: l, step: st}
+	if err := s.productWrites.Do(ctx, l.SKU, w); err != nil {
 		return nil, err
-	case moved:
+	}
+	recorded, pl, p := w.recorded, w.plan, w.product
+	switch {
+	case w.err != nil:
+		return nil, w.err
+	case w.moved:
 		return nil, errMoved
 	case pl == planPast:
 		return nil, nil
 	}
 	var wrote *Reservation
 	if recorded != st {
-		past := false
+		moved, past := false, false
 		var advanced *[2]Reservation
 		r, err := s.store.UpdateReservation(ctx, orderID, func(r *Reservation, found bool) error {
 			moved, past, advanced = false, false, nil
@@ -151,17 +127,11 @@ var completes = map[Step]Status{StepReserve: StatusReserved, StepCommit: StatusC
 // unmark removes the order's mark of step st from the product, if it is
 // still there.
 func (s *Service) unmark(ctx context.Context, orderID, sku string, st Step) error {
-	_, err := s.store.UpdateProduct(ctx, sku, func(p *Product) error {
-		swept, err := s.sweep(ctx, p, orderID)
-		if err != nil {
-			return err
-		}
-		if !p.unmark(orderID, st) && !swept {
-			return ErrUnchanged
-		}
-		return nil
-	})
-	return err
+	w := &productWork{orderID: orderID, step: st, unmark: true}
+	if err := s.productWrites.Do(ctx, sku, w); err != nil {
+		return err
+	}
+	return w.err
 }
 
 // reservationOf reads the order's reservation, which must exist once a
@@ -174,18 +144,18 @@ func (s *Service) reservationOf(ctx context.Context, orderID string) (Reservatio
 	return r, err
 }
 
-// sweep drops p's marks of other orders that are older than StaleMarkAfter
+// sweep drops p's marks of orders not in skip that are older than StaleMarkAfter
 // and that those orders' reservations record (a delivery crashed between
 // its record and its clean-up), at most maxSweep of them. It is called in
 // an update of p, after p was read: a mark that the reservation, read
 // after p, records is the line's last step whether or not it is on p, and
 // the guarded write of p fails if the order changed p since. It reports
 // whether p changed.
-func (s *Service) sweep(ctx context.Context, p *Product, orderID string) (bool, error) {
+func (s *Service) sweep(ctx context.Context, p *Product, skip map[string]bool) (bool, error) {
 	cutoff := s.now().Add(-StaleMarkAfter)
 	var ids []string
 	for id, m := range p.Marks {
-		if id != orderID && m.At.Before(cutoff) {
+		if !skip[id] && m.At.Before(cutoff) {
 			ids = append(ids, id)
 			if len(ids) == maxSweep {
 				break

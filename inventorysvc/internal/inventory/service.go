@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
+
+	"shop/platform/batch"
 )
 
 // Publisher announces the answer to an order's order.created: reserved, or
@@ -18,6 +20,10 @@ type Service struct {
 	store Store
 	pub   Publisher
 	now   func() time.Time
+
+	// productWrites groups the deliveries' writes of each product
+	// (writeProduct).
+	productWrites *batch.Keyed[*productWork]
 
 	conflictsExhausted atomic.Int64
 	published          atomic.Int64
@@ -37,6 +43,7 @@ func NewService(store Store, pub Publisher, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	s.productWrites = batch.NewKeyed(productWriteTimeout, s.writeProduct)
 	return s
 }
 
