@@ -111,7 +111,12 @@ func TestOrderIsOneTrace(t *testing.T) {
 		}
 		return nil
 	})
-	tree := otlp.Tree(trace)
+	named := make([]otlp.Span, len(trace))
+	for i, s := range trace {
+		named[i] = s
+		named[i].Service = service(s) // the sidecars' app ids without the run's suffix
+	}
+	tree := otlp.Tree(named)
 	if err != nil {
 		t.Fatalf("%v\nthe trace so far:\n%s", err, tree)
 	}
@@ -152,12 +157,12 @@ func scrape(t *testing.T, url string) map[string]float64 {
 // Other tests run meanwhile, so a counter must have moved at least as
 // much as this order moves it.
 func TestMetricsMoveWithAnOrder(t *testing.T) {
-	_, token := newCustomer(t)
-	sku := newProduct(t, 5)
 	before := map[string]map[string]float64{}
 	for _, svc := range harness.Services {
 		before[svc] = scrape(t, sys.AppMetricsURL(svc))
 	}
+	_, token := newCustomer(t)
+	sku := newProduct(t, 5)
 	o := placeOrder(t, token, orderBody("tok_visa", line{sku, 1}))
 	awaitOrder(t, token, o.ID, "confirmed", "charged")
 	awaitStock(t, sku, 4, 0, 1)

@@ -50,7 +50,9 @@ func run(args []string) error {
 	}
 	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
 	file := fs.String("file", defaultFile, "the receiver's file")
-	fs.Usage = func() { fmt.Fprintln(fs.Output(), "usage: trace [-file F] <order-id> | trace serve [-addr A] [-file F]") }
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: trace [-file F] <order-id> | trace serve [-addr A] [-file F]")
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

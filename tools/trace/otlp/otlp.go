@@ -188,7 +188,7 @@ func Tree(spans []Span) string {
 		if s.Error {
 			mark += " ERROR"
 		}
-		fmt.Fprintf(&b, "%s%-14s %-44s %9.2f ms%s\n", strings.Repeat("  ", depth), s.Service, s.Name,
+		fmt.Fprintf(&b, "%s%-22s %-44s %9.2f ms%s\n", strings.Repeat("  ", depth), s.Service, s.Name,
 			float64(s.Duration().Microseconds())/1000, mark)
 		for _, c := range children[s.SpanID] {
 			walk(c, depth+1)
