@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"shop/platform/httpx"
 )
 
 // routeKey holds the *string that TagRoute fills in with the route
@@ -38,9 +40,9 @@ func (t *Telemetry) HTTP(next http.Handler) http.Handler {
 			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
 		route := Unmatched
 		ctx = context.WithValue(ctx, routeKey{}, &route)
-		rec := &statusWriter{ResponseWriter: w}
+		rec := &httpx.StatusRecorder{ResponseWriter: w}
 		defer func() {
-			status := rec.status
+			status := rec.Status()
 			if status == 0 {
 				status = http.StatusOK
 			}
@@ -79,30 +81,4 @@ func newRequests(reg prometheus.Registerer) *prometheus.HistogramVec {
 	}, []string{"route", "method", "status"})
 	reg.MustRegister(h)
 	return h
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Flush lets a streaming handler flush through the recorder.
-func (s *statusWriter) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }
