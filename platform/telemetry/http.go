@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -37,7 +38,7 @@ func (t *Telemetry) HTTP(next http.Handler) http.Handler {
 		start := time.Now()
 		ctx := Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		ctx, span := t.Tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", strings.ToValidUTF8(r.URL.Path, "\uFFFD"))))
 		route := Unmatched
 		ctx = context.WithValue(ctx, routeKey{}, &route)
 		rec := &httpx.StatusRecorder{ResponseWriter: w}

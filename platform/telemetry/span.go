@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"strings"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -33,7 +34,9 @@ func End(span trace.Span, err error) {
 	span.End()
 }
 
-// SetOrderID names the order the current span of ctx works on.
+// SetOrderID names the order the current span of ctx works on. The id
+// may come from a request not validated yet: an attribute that is not
+// UTF-8 would make the exporter drop its whole batch of spans.
 func SetOrderID(ctx context.Context, id string) {
-	trace.SpanFromContext(ctx).SetAttributes(OrderIDKey.String(id))
+	trace.SpanFromContext(ctx).SetAttributes(OrderIDKey.String(strings.ToValidUTF8(id, "\uFFFD")))
 }
