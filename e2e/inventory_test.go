@@ -334,7 +334,8 @@ func TestLookupPricesManyProducts(t *testing.T) {
 		Body: map[string]any{"skus": []string{"bad sku"}}}), http.StatusBadRequest, "skus[0]")
 }
 
-// metrics reads the inventory's own counters.
+// metrics reads the inventory's own counters (inventory_*; the service's
+// other metrics, such as Go's, are left out).
 func metrics(t *testing.T) map[string]int64 {
 	t.Helper()
 	resp := call(t, harness.Request{Method: http.MethodGet, Service: "inventorysvc", Path: "/metrics"})
@@ -345,7 +346,7 @@ func metrics(t *testing.T) map[string]int64 {
 	sc := bufio.NewScanner(bytes.NewReader(resp.Body))
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok || strings.HasPrefix(name, "#") {
+		if !ok || !strings.HasPrefix(name, "inventory_") {
 			continue
 		}
 		n, err := strconv.ParseInt(value, 10, 64)

@@ -19,8 +19,16 @@ import (
 var sys *harness.System
 
 func TestMain(m *testing.M) {
+	// Every sidecar and app exports its spans to this package's receiver
+	// (TestOrderIsOneTrace).
+	collector, stopCollector, err := startCollector()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start the OTLP receiver:", err)
+		os.Exit(1)
+	}
 	// A short saga timeout, so that TestSagaTimeout ends in a minute.
-	s, err := harness.Start(context.Background(), harness.Options{Env: map[string]string{"SAGA_TIMEOUT": sagaTimeout.String()}})
+	s, err := harness.Start(context.Background(), harness.Options{Env: map[string]string{"SAGA_TIMEOUT": sagaTimeout.String()},
+		OTLPEndpoint: collector})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start the system:", err)
 		os.Exit(1)
@@ -31,6 +39,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprint(os.Stderr, s.Logs())
 	}
 	s.Stop()
+	stopCollector()
 	os.Exit(code)
 }
 

@@ -25,9 +25,10 @@ func start(ctx context.Context, env service.Env, cfg settings) (service.Routes, 
 	}
 	return inventoryhttp.New(inventoryhttp.Deps{
 		Service:     svc,
-		Verifier:    auth.NewVerifier(auth.InvokeKeySource(env.Client, cfg.usersAppID)),
-		DeadLetters: events.NewDeadLetters(env.Client, cfg.stateStore, cfg.ordersAppID),
+		Verifier:    auth.NewVerifier(auth.InvokeKeySource(env.Client, cfg.usersAppID)).Instrument(env.Telemetry.Registry),
+		DeadLetters: events.NewDeadLetters(env.Client, cfg.stateStore, cfg.ordersAppID).Instrument(env.Telemetry.Registry),
 		PubSub:      cfg.PubSub, OrdersTopic: cfg.ordersTopic,
 		OrdersAppID: cfg.ordersAppID,
+		Registry:    env.Telemetry.Registry,
 	}), nil
 }

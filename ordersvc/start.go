@@ -22,9 +22,10 @@ import (
 func start(ctx context.Context, env service.Env, cfg settings) (service.Routes, error) {
 	db := daprstate.New(env.Client, cfg.stateStore)
 	payments := payment.NewSimulated(db, payment.WithDelay(cfg.paymentDelay))
+	metrics := orderhttp.NewMetrics(env.Telemetry.Registry)
 	opts := []order.Option{order.WithReport(func(ctx context.Context, err error) {
 		httpx.Logger(ctx).WithError(err).Warn("order event not published; the sweep will publish it")
-	})}
+	}), order.WithOutcome(metrics.Outcome)}
 	if cfg.crashAfterCommit != "" {
 		env.Log.WithField("event", cfg.crashAfterCommit).Warn("fault hook on: the process exits after committing an order record with this event")
 		opts = append(opts, order.WithAfterCommit(func(eventType string) {
@@ -47,15 +48,16 @@ func start(ctx context.Context, env service.Env, cfg settings) (service.Routes, 
 	}
 	svc := order.NewService(orderstore.New(db), inventoryclient.New(env.Client, cfg.inventoryAppID), payments,
 		orderevents.New(env.Client, cfg.PubSub, cfg.ordersTopic), opts...)
-	verifier := auth.NewVerifier(auth.InvokeKeySource(env.Client, cfg.usersAppID))
+	verifier := auth.NewVerifier(auth.InvokeKeySource(env.Client, cfg.usersAppID)).Instrument(env.Telemetry.Registry)
 
 	return orderhttp.New(orderhttp.Deps{
 		Service:     svc,
 		Payments:    payments,
 		Verifier:    verifier,
-		DeadLetters: events.NewDeadLetters(env.Client, cfg.stateStore, cfg.ordersAppID, cfg.inventoryAppID),
+		DeadLetters: events.NewDeadLetters(env.Client, cfg.stateStore, cfg.ordersAppID, cfg.inventoryAppID).Instrument(env.Telemetry.Registry),
 		PubSub:      cfg.PubSub, OrdersTopic: cfg.ordersTopic, InventoryTopic: cfg.inventoryTopic,
 		OrdersAppID: cfg.ordersAppID, InventoryAppID: cfg.inventoryAppID,
 		SagaTimeout: cfg.sagaTimeout, TimeoutBinding: cfg.timeoutBinding,
+		Metrics: metrics,
 	}), nil
 }

@@ -16,5 +16,15 @@ if [ "$profile" != local ]; then
   runfile=.dapr.$profile.yaml
   sed "s#components/local\$#components/$profile#" dapr.yaml > "$runfile"
 fi
+# The development trace receiver: every sidecar and app sends its spans to
+# 127.0.0.1:4318, kept in .dev/traces.jsonl; `go run ./tools/trace <order-id>`
+# prints an order's trace. TRACES=off runs without it (the spans are then
+# dropped, nothing else changes).
+if [ "${TRACES:-on}" != off ]; then
+  go build -o .bin/trace ./tools/trace
+  .bin/trace serve &
+  trace_pid=$!
+  trap 'kill "$trace_pid" 2>/dev/null' EXIT
+fi
 echo "==> starting the system on profile $profile: dapr run -f $runfile (gateway on http://localhost:3500)"
-exec "$HOME/.dapr/bin/dapr" run -f "$runfile"
+"$HOME/.dapr/bin/dapr" run -f "$runfile"

@@ -46,7 +46,7 @@ func start(ctx context.Context, env service.Env, cfg settings) (service.Routes, 
 		Service:  svc,
 		Tokens:   signer,
 		TokenTTL: cfg.tokenTTL,
-		Verifier: auth.NewVerifier(signer.KeySource()),
+		Verifier: auth.NewVerifier(signer.KeySource()).Instrument(env.Telemetry.Registry),
 	}), nil
 }
 

@@ -68,6 +68,13 @@ type Options struct {
 	// sidecar (daprd --enable-profiling), on loopback ports that
 	// ProfileURL names.
 	Profiling bool
+	// OTLPEndpoint is where the sidecars and the apps export their spans
+	// (OTLP/HTTP, a base URL such as http://127.0.0.1:4318); empty exports
+	// none (telemetry.go).
+	OTLPEndpoint string
+	// TraceSampling replaces the sidecars' samplingRate ("1": every
+	// request, "0": none); empty keeps components/config's.
+	TraceSampling string
 }
 
 // System is a running system.
@@ -225,7 +232,10 @@ func (s *System) start(ctx context.Context) error {
 		// Fresh tokens for each app and run, as rundaprd gives the run file's.
 		appToken, daprToken := randomToken(), randomToken()
 		tokens := []string{"APP_API_TOKEN=" + appToken, "DAPR_API_TOKEN=" + daprToken}
-		config := filepath.Join(s.opts.Root, "components", "config", svc+".yaml")
+		config, err := s.sidecarConfig(svc)
+		if err != nil {
+			return err
+		}
 		sidecar := &process{name: svc + "-dapr", port: httpPort, grpcPort: grpcPort, daprToken: daprToken, env: tokens,
 			args: s.daprdArgs(s.AppIDs[svc], httpPort, grpcPort, appPort, config, resources["app"])}
 		s.profile(sidecar)
@@ -237,6 +247,7 @@ func (s *System) start(ctx context.Context) error {
 			fmt.Sprintf("DAPR_HTTP_PORT=%d", httpPort),
 			fmt.Sprintf("DAPR_GRPC_PORT=%d", grpcPort),
 		}, append(tokens, appEnv...)...)
+		env = append(env, s.telemetryEnv()...)
 		app := &process{name: svc, port: appPort, env: env, args: []string{filepath.Join(s.dir, "bin", svc)}}
 		s.profile(app)
 		if err := s.launch(app); err != nil {
@@ -244,7 +255,10 @@ func (s *System) start(ctx context.Context) error {
 		}
 	}
 	gwHTTP, gwGRPC := freePort(), freePort()
-	gwConfig := filepath.Join(s.opts.Root, "components", "config", "gateway.yaml")
+	gwConfig, err := s.sidecarConfig("gateway")
+	if err != nil {
+		return err
+	}
 	gateway := &process{name: "gateway-dapr", port: gwHTTP, grpcPort: gwGRPC, args: s.daprdArgs(s.AppIDs["gateway"], gwHTTP, gwGRPC, 0, gwConfig, resources["gateway"])}
 	s.profile(gateway)
 	if err := s.launch(gateway); err != nil {

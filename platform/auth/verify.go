@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"shop/platform/httpx"
 )
@@ -75,6 +76,21 @@ type Verifier struct {
 	fetched   time.Time     // when keys were fetched
 	attempted time.Time     // when the last fetch started
 	fetching  chan struct{} // closed when the fetch in flight ends; nil when none
+	refreshes *prometheus.CounterVec
+}
+
+// Instrument registers auth_jwks_refreshes_total, the fetches of the
+// signing keys by result (ok, error), on reg.
+func (v *Verifier) Instrument(reg prometheus.Registerer) *Verifier {
+	v.refreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "auth_jwks_refreshes_total",
+		Help: "Fetches of usersvc's signing keys (JWKS) by result: ok, or error (the cached keys stay in use until they are too old).",
+	}, []string{"result"})
+	for _, r := range []string{"ok", "error"} {
+		v.refreshes.WithLabelValues(r)
+	}
+	reg.MustRegister(v.refreshes)
+	return v
 }
 
 // NewVerifier returns a verifier of tokens signed by the keys source gives.
@@ -151,6 +167,13 @@ func (v *Verifier) key(ctx context.Context, kid string) (ed25519.PublicKey, erro
 		v.mu.Unlock()
 
 		keys, err := v.fetch(ctx)
+		if v.refreshes != nil {
+			result := "ok"
+			if err != nil {
+				result = "error"
+			}
+			v.refreshes.WithLabelValues(result).Inc()
+		}
 
 		v.mu.Lock()
 		if err == nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"shop/platform/daprstate"
 	"shop/platform/httpx"
@@ -52,6 +53,18 @@ type DeadLetters struct {
 	// arrive here: a dead letter is the original event, with the original
 	// publisher as its source. A letter from any other source is dropped.
 	Publishers []string
+	received   *prometheus.CounterVec
+}
+
+// Instrument registers dead_letters_received_total, the dead letters
+// stored, by topic, on reg.
+func (d *DeadLetters) Instrument(reg prometheus.Registerer) *DeadLetters {
+	d.received = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dead_letters_received_total",
+		Help: "Dead letters stored (events that exhausted their retries or were dropped), by dead-letter topic; a redelivered letter counts again.",
+	}, []string{"topic"})
+	reg.MustRegister(d.received)
+	return d
 }
 
 // NewDeadLetters returns an inbox kept in the state store called store, of
@@ -82,7 +95,13 @@ func (d *DeadLetters) Handler() http.HandlerFunc {
 		}
 		letter := DeadLetter{ID: e.ID, Topic: e.Topic, Type: e.Type, Data: data, ReceivedAt: time.Now().UTC()}
 		httpx.Logger(r.Context()).WithFields(map[string]any{"event_id": e.ID, "topic": e.Topic, "data": string(data)}).Error("dead letter")
-		return d.add(r.Context(), letter)
+		if err := d.add(r.Context(), letter); err != nil {
+			return err
+		}
+		if d.received != nil {
+			d.received.WithLabelValues(e.Topic).Inc()
+		}
+		return nil
 	})
 }
 

@@ -11,9 +11,12 @@ import (
 	"net/http"
 	"slices"
 
-	"google.golang.org/grpc/metadata"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"shop/platform/httpx"
+	"shop/platform/telemetry"
 )
 
 // CloudEvent is the envelope Dapr delivers to a subscriber.
@@ -78,8 +81,11 @@ func Handle(fn func(r *http.Request, e CloudEvent) error) http.HandlerFunc {
 			answer(w, "DROP")
 			return
 		}
-		r = r.WithContext(withTraceParent(r.Context(), e.TraceParent))
+		ctx, span := telemetry.Start(parentContext(r.Context(), e.TraceParent), "process "+e.Topic, trace.SpanKindConsumer,
+			attribute.String("messaging.destination.name", e.Topic), attribute.String("messaging.message.id", e.ID))
+		r = r.WithContext(ctx)
 		err := fn(r, e)
+		telemetry.End(span, err)
 		log := httpx.Logger(r.Context()).WithFields(map[string]any{"event_id": e.ID, "topic": e.Topic})
 		switch {
 		case err == nil:
@@ -117,12 +123,15 @@ func answer(w http.ResponseWriter, status string) {
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": status})
 }
 
-// withTraceParent passes the event's trace context to the sidecar with every
-// gRPC call made while handling it, so that the state operations and the
+// parentContext is ctx, in the trace of the sidecar's delivery request
+// (its traceparent header, a child of the CloudEvent's trace context), or,
+// when the request came without one, in the trace of the event's own
+// traceparent. Every gRPC call made while handling the event carries it
+// on (telemetry.InjectTraceContext), so that the state operations and the
 // events published for it belong to the same trace.
-func withTraceParent(ctx context.Context, traceparent string) context.Context {
-	if traceparent == "" {
+func parentContext(ctx context.Context, traceparent string) context.Context {
+	if trace.SpanContextFromContext(ctx).IsValid() || traceparent == "" {
 		return ctx
 	}
-	return metadata.AppendToOutgoingContext(ctx, "traceparent", traceparent)
+	return telemetry.Propagator.Extract(ctx, propagation.MapCarrier{"traceparent": traceparent})
 }

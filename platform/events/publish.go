@@ -5,6 +5,10 @@ import (
 	"fmt"
 
 	dapr "github.com/dapr/go-sdk/client"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"shop/platform/telemetry"
 )
 
 // PubSubClient is the part of the Dapr client a Publisher calls.
@@ -30,8 +34,14 @@ func NewPublisher(client PubSubClient, pubsub, topic string) *Publisher {
 // Publish publishes data, an event about the entity key (an order id, a
 // user id), as JSON. key is the partition key, so that brokers that
 // partition (Kafka) keep one entity's events in order.
-func (p *Publisher) Publish(ctx context.Context, key string, data any) error {
-	err := p.client.PublishEvent(ctx, p.pubsub, p.topic, data,
+//
+// The publish is a span of its own: the sidecar's CloudEvent carries its
+// trace context, so the consumers' work joins the publisher's trace.
+func (p *Publisher) Publish(ctx context.Context, key string, data any) (err error) {
+	ctx, span := telemetry.Start(ctx, "publish "+p.topic, trace.SpanKindProducer,
+		attribute.String("messaging.destination.name", p.topic), attribute.String("messaging.message.key", key))
+	defer func() { telemetry.End(span, err) }()
+	err = p.client.PublishEvent(ctx, p.pubsub, p.topic, data,
 		dapr.PublishEventWithMetadata(map[string]string{"partitionKey": key}))
 	if err != nil {
 		return fmt.Errorf("publish to %s/%s: %w", p.pubsub, p.topic, err)

@@ -55,7 +55,7 @@ func Log(base *logrus.Entry) func(http.Handler) http.Handler {
 			if id := TraceID(r.Header.Get("traceparent")); id != "" {
 				l = l.WithField("trace_id", id)
 			}
-			rec := &statusRecorder{ResponseWriter: w}
+			rec := &StatusRecorder{ResponseWriter: w}
 			defer func() {
 				if v := recover(); v != nil {
 					l.WithField("panic", fmt.Sprint(v)).WithField("stack", string(debug.Stack())).Error("handler panicked")
@@ -78,19 +78,24 @@ func Log(base *logrus.Entry) func(http.Handler) http.Handler {
 	}
 }
 
-type statusRecorder struct {
+// StatusRecorder is a ResponseWriter that remembers the status written
+// (Status: 0 until the handler writes).
+type StatusRecorder struct {
 	http.ResponseWriter
 	status int
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
+// Status is the status the handler wrote, 0 if it wrote nothing yet.
+func (s *StatusRecorder) Status() int { return s.status }
+
+func (s *StatusRecorder) WriteHeader(code int) {
 	if s.status == 0 {
 		s.status = code
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
-func (s *statusRecorder) Write(b []byte) (int, error) {
+func (s *StatusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}

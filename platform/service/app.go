@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/gorilla/mux"
 	"github.com/sirupsen/logrus"
 
 	"shop/platform/httpx"
+	"shop/platform/telemetry"
 )
 
 // Routes is a service's HTTP room: its handler registers every route the
@@ -44,6 +46,9 @@ type App[S Configured] struct {
 type Env struct {
 	Log    *logrus.Entry
 	Client dapr.Client // the sidecar's client, open until Run returns
+	// Telemetry is the service's tracer and metrics registry: a service
+	// registers its own metrics there.
+	Telemetry *telemetry.Telemetry
 }
 
 // Main is the whole of a service's main function (see Run).
@@ -62,22 +67,39 @@ func Run[S Configured](ctx context.Context, log *logrus.Entry, lookup func(strin
 		return fmt.Errorf("configuration: %w", err)
 	}
 	shared := cfg.Shared()
+	tel, err := telemetry.New(ctx, telemetry.Options{Service: app.Name, Endpoint: shared.OTLPEndpoint})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Spans still queued get a moment to leave; a collector that is
+		// not there costs no more than that.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(ctx); err != nil {
+			log.WithError(err).Warn("spans not exported")
+		}
+	}()
+	if err := tel.ServeMetrics(ctx, log, shared.MetricsAddr); err != nil {
+		return err
+	}
 	client, health, err := shared.Connect(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	routes, err := app.Start(ctx, Env{Log: log, Client: client}, cfg)
+	routes, err := app.Start(ctx, Env{Log: log, Client: client, Telemetry: tel}, cfg)
 	if err != nil {
 		return err
 	}
-	return shared.Serve(ctx, log, Router(routes, app.OpenAPI, health.Check))
+	return shared.Serve(ctx, log, tel.HTTP(Router(routes, app.OpenAPI, health.Check)))
 }
 
 // Router is every route of a service: GET /healthz and /readyz (ready
 // answers readiness), GET /openapi.yaml, and the service's own routes.
 func Router(routes Routes, openAPI []byte, ready func(context.Context) error) *mux.Router {
 	r := httpx.NewRouter()
+	r.Use(telemetry.TagRoute)
 	httpx.HandleHealth(r, ready)
 	r.HandleFunc("/openapi.yaml", serveDocument(openAPI)).Methods(http.MethodGet)
 	routes.Register(r)

@@ -17,10 +17,12 @@ import (
 
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/sirupsen/logrus"
+	"google.golang.org/grpc"
 
 	"shop/platform/config"
 	"shop/platform/httpx"
 	"shop/platform/sidecar"
+	"shop/platform/telemetry"
 )
 
 // main sets up JSON logging and SIGINT/SIGTERM handling, serves Go
@@ -55,6 +57,12 @@ type Settings struct {
 	AppAPIToken   string        // APP_API_TOKEN: the token the sidecar sends with every call
 	DaprAPIToken  string        // DAPR_API_TOKEN: the token the app sends its sidecar (the Dapr client reads it too)
 	PubSub        string        // PUBSUB: the pub/sub component carrying the events (default pubsub)
+	// OTEL_EXPORTER_OTLP_ENDPOINT: the OTLP/HTTP collector the app's spans
+	// go to (for example http://127.0.0.1:4318); empty records none.
+	OTLPEndpoint string
+	// METRICS_ADDR: where GET /metrics answers (default 127.0.0.1 and the
+	// app's default port + 1000); "off" serves none.
+	MetricsAddr string
 	// INSECURE_NO_API_TOKENS=true lets the app start without the two tokens:
 	// then anything that reaches its port or its sidecar's is trusted.
 	InsecureNoTokens bool
@@ -73,9 +81,18 @@ func LoadSettings(src *config.Source, defaultPort int) Settings {
 		AppAPIToken:   src.String("APP_API_TOKEN", ""),
 		DaprAPIToken:  src.String("DAPR_API_TOKEN", ""),
 		PubSub:        src.String("PUBSUB", "pubsub"),
+		OTLPEndpoint:  src.String("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+		MetricsAddr:   metricsAddr(src.String("METRICS_ADDR", net.JoinHostPort("127.0.0.1", strconv.Itoa(defaultPort+1000)))),
 
 		InsecureNoTokens: src.Bool("INSECURE_NO_API_TOKENS", false),
 	}
+}
+
+func metricsAddr(v string) string {
+	if v == "off" {
+		return ""
+	}
+	return v
 }
 
 // ErrNoTokens is why an app refuses to start without its API tokens.
@@ -117,7 +134,7 @@ func (s Settings) Connect(ctx context.Context, log *logrus.Entry) (dapr.Client, 
 	if err := health.Wait(ctx, s.SidecarWait, 250*time.Millisecond, nil); err != nil {
 		return nil, nil, err
 	}
-	client, err := dapr.NewClientWithAddressContext(ctx, s.DaprGRPCAddr())
+	client, err := dapr.NewClientWithAddressContext(ctx, s.DaprGRPCAddr(), grpc.WithChainUnaryInterceptor(telemetry.InjectTraceContext))
 	if err != nil {
 		return nil, nil, fmt.Errorf("dapr client: %w", err)
 	}

@@ -22,12 +22,14 @@ func TestLoadSettings(t *testing.T) {
 		want Settings
 	}{
 		{"defaults", nil, Settings{Port: 8081, ListenAddress: "127.0.0.1", DaprHost: "127.0.0.1", DaprHTTPPort: 3500, DaprGRPCPort: 50001,
-			SidecarWait: time.Minute, ShutdownDrain: 10 * time.Second, PubSub: "pubsub"}},
+			SidecarWait: time.Minute, ShutdownDrain: 10 * time.Second, PubSub: "pubsub", MetricsAddr: "127.0.0.1:9081"}},
 		{"from env", map[string]string{"APP_PORT": "9000", "DAPR_HTTP_PORT": "3600", "DAPR_GRPC_PORT": "50002",
 			"DAPR_HOST": "10.0.0.1", "SIDECAR_WAIT": "5s", "SHUTDOWN_DRAIN": "1s", "APP_API_TOKEN": "t", "DAPR_API_TOKEN": "d",
-			"APP_LISTEN_ADDRESS": "0.0.0.0", "INSECURE_NO_API_TOKENS": "true", "PUBSUB": "kafka-pubsub"},
+			"APP_LISTEN_ADDRESS": "0.0.0.0", "INSECURE_NO_API_TOKENS": "true", "PUBSUB": "kafka-pubsub",
+			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "METRICS_ADDR": "off"},
 			Settings{Port: 9000, ListenAddress: "0.0.0.0", DaprHost: "10.0.0.1", DaprHTTPPort: 3600, DaprGRPCPort: 50002,
-				SidecarWait: 5 * time.Second, ShutdownDrain: time.Second, AppAPIToken: "t", DaprAPIToken: "d", PubSub: "kafka-pubsub", InsecureNoTokens: true}},
+				SidecarWait: 5 * time.Second, ShutdownDrain: time.Second, AppAPIToken: "t", DaprAPIToken: "d", PubSub: "kafka-pubsub", InsecureNoTokens: true,
+				OTLPEndpoint: "http://127.0.0.1:4318"}},
 	}
 	for _, tt := range tests {
 		src := env(tt.env)

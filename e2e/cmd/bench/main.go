@@ -71,6 +71,7 @@ type config struct {
 	pprofRate        float64
 	pprofDuration    time.Duration
 	keepLogs         bool
+	traceSampling    string
 }
 
 var allScenarios = []string{"overhead", "orders", "sustain", "flash", "reads", "profile"}
@@ -110,6 +111,7 @@ func parseFlags(args []string) (config, error) {
 	fs.Float64Var(&c.pprofRate, "pprof-rate", 100, "arrival rate of the profile scenario (orders/s)")
 	fs.DurationVar(&c.pprofDuration, "pprof-duration", 20*time.Second, "how long the profile scenario's CPU profiles run")
 	fs.BoolVar(&c.keepLogs, "logs", false, "copy the logs of every process of each run to the report folder (logs-<run>/<process>.log)")
+	fs.StringVar(&c.traceSampling, "trace-sampling", "", `the sidecars' trace sampling rate for the run: with a rate above 0 every sidecar and app exports its spans to a receiver in the benchmark, which counts and drops them ("1": every order traced; "0": tracing off); empty keeps components/config's rate, exporting nowhere`)
 	smoke := fs.Bool("smoke", false, "a few seconds at low rates: overhead and orders only (CI)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -198,7 +200,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 // runOnce starts a system, runs the scenarios on it and stops it.
 func runOnce(ctx context.Context, cfg config, n int, log io.Writer) (runResult, error) {
 	started := time.Now()
-	sys, err := harness.Start(ctx, harness.Options{Profile: cfg.profile, GatewayRateLimit: cfg.rateLimit, Profiling: slices.Contains(cfg.scenarios, "profile")})
+	opts := harness.Options{Profile: cfg.profile, GatewayRateLimit: cfg.rateLimit, Profiling: slices.Contains(cfg.scenarios, "profile"),
+		TraceSampling: cfg.traceSampling}
+	if rate, err := strconv.ParseFloat(cfg.traceSampling, 64); err == nil && rate > 0 {
+		endpoint, received, stop, err := startSpanSink()
+		if err != nil {
+			return runResult{}, err
+		}
+		defer func() { fmt.Fprintf(log, "  spans received: %d\n", received()); stop() }()
+		opts.OTLPEndpoint = endpoint
+	}
+	sys, err := harness.Start(ctx, opts)
 	if err != nil {
 		return runResult{}, err
 	}

@@ -1,14 +1,18 @@
 package inventoryhttp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"shop/inventorysvc/internal/inventory"
 	"shop/platform/contract"
 	"shop/platform/events"
 	"shop/platform/httpx"
+	"shop/platform/telemetry"
 )
 
 // OrdersRoute is where the sidecar delivers the events of the orders topic.
@@ -33,6 +37,13 @@ func (e orderEvent) lines() []inventory.Line {
 	return lines
 }
 
+// stepNames name the span of the reservation step each order event starts.
+var stepNames = map[string]string{
+	contract.TypeOrderCreated:   "inventory.reserve",
+	contract.TypeOrderConfirmed: "inventory.commit",
+	contract.TypeOrderCancelled: "inventory.release",
+}
+
 // orderEvents handles the orders topic. The sidecar is answered SUCCESS
 // once the event's effect is stored and, for order.created, its outcome
 // published; RETRY on a transient failure (the store or the broker did not
@@ -54,21 +65,26 @@ func (h *Handler) orderEvents() http.HandlerFunc {
 			return fmt.Errorf("%w: %w", events.ErrDrop, err)
 		}
 		log := httpx.Logger(r.Context()).WithField("event_type", data.Type).WithField("order_id", data.OrderID)
-		ctx := r.Context()
-		var err error
+		telemetry.SetOrderID(r.Context(), data.OrderID)
+		var step func(ctx context.Context) error
 		switch data.Type {
 		case contract.TypeOrderCreated:
-			err = h.svc.OrderCreated(ctx, data.OrderID, data.lines())
+			step = func(ctx context.Context) error { return h.svc.OrderCreated(ctx, data.OrderID, data.lines()) }
 		case contract.TypeOrderConfirmed:
-			err = h.svc.OrderConfirmed(ctx, data.OrderID)
+			step = func(ctx context.Context) error { return h.svc.OrderConfirmed(ctx, data.OrderID) }
 		case contract.TypeOrderCancelled:
-			err = h.svc.OrderCancelled(ctx, data.OrderID, data.Reason)
+			step = func(ctx context.Context) error { return h.svc.OrderCancelled(ctx, data.OrderID, data.Reason) }
 		case "":
 			return fmt.Errorf("%w: event data has no type", events.ErrDrop)
 		default:
 			log.Info("order event of an unknown type ignored")
 			return nil
 		}
+		// The reservation step is a span of its own: its state reads and
+		// writes, and the outcome it publishes, are its children.
+		ctx, span := telemetry.Start(r.Context(), stepNames[data.Type], trace.SpanKindInternal, telemetry.OrderIDKey.String(data.OrderID))
+		err := step(ctx)
+		telemetry.End(span, err)
 		if errors.Is(err, inventory.ErrMalformed) || errors.Is(err, inventory.ErrNotApplicable) || errors.Is(err, inventory.ErrInvariant) {
 			return fmt.Errorf("%w: %w", events.ErrDrop, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"shop/inventorysvc/internal/inventory"
 	"shop/platform/auth"
@@ -40,6 +41,9 @@ type Deps struct {
 	// OrdersAppID is the app id of ordersvc, the only publisher of the
 	// orders topic: events from any other source are dropped.
 	OrdersAppID string
+	// Registry holds the service's metrics; New adds the domain's
+	// counters. Nil: a registry of the handler's own.
+	Registry *prometheus.Registry
 }
 
 // Handler serves the inventory routes.
@@ -50,6 +54,10 @@ type Handler struct {
 
 // New returns the inventory API handler.
 func New(deps Deps) *Handler {
+	if deps.Registry == nil {
+		deps.Registry = prometheus.NewRegistry()
+	}
+	registerStats(deps.Registry, deps.Service)
 	return &Handler{deps: deps, svc: deps.Service}
 }
 
@@ -68,7 +76,7 @@ func (h *Handler) Register(r *mux.Router) {
 	r.Handle(OrdersRoute, httpx.SidecarOnly(h.orderEvents())).Methods(http.MethodPost)
 	r.Handle(events.DeadLettersRoute, httpx.SidecarOnly(h.deps.DeadLetters.Handler())).Methods(http.MethodPost)
 	r.Handle("/dead-letters", h.admin(h.deps.DeadLetters.ServeList)).Methods(http.MethodGet)
-	r.HandleFunc("/metrics", h.metrics).Methods(http.MethodGet)
+	r.Handle("/metrics", h.metrics()).Methods(http.MethodGet)
 }
 
 // admin lets only callers with an admin access token through.

@@ -113,6 +113,7 @@ type Service struct {
 	afterCommit func(eventType string)
 	afterClaim  func(ctx context.Context)
 	report      func(ctx context.Context, err error)
+	outcome     func(ctx context.Context, from Status, o Order)
 }
 
 // Option changes a Service.
@@ -141,6 +142,14 @@ func WithReport(f func(ctx context.Context, err error)) Option {
 	return func(s *Service) { s.report = f }
 }
 
+// WithOutcome sets a function called after this service's write moved an
+// order from status from to o.Status (confirmed, rejected, cancelled):
+// once per move, whichever replica or redelivery made it. Metrics count
+// outcomes with it.
+func WithOutcome(f func(ctx context.Context, from Status, o Order)) Option {
+	return func(s *Service) { s.outcome = f }
+}
+
 // NewService returns the order service.
 func NewService(store Store, inventory Inventory, payments Payments, publisher Publisher, opts ...Option) *Service {
 	s := &Service{store: store, inventory: inventory, payments: payments, publisher: publisher,
@@ -148,6 +157,7 @@ func NewService(store Store, inventory Inventory, payments Payments, publisher P
 		afterCommit: func(string) {},
 		afterClaim:  func(context.Context) {},
 		report:      func(context.Context, error) {},
+		outcome:     func(context.Context, Status, Order) {},
 	}
 	for _, o := range opts {
 		o(s)
@@ -383,8 +393,10 @@ func (s *Service) Cancel(ctx context.Context, id, userID string, admin bool) (Or
 		return Order{}, err
 	}
 	var e Event
+	var from Status
 	o, err := s.store.Update(ctx, id, func(o *Order) error {
 		now := s.now()
+		from = o.Status
 		if err := o.Cancel(ReasonCustomer, now); err != nil {
 			return err
 		}
@@ -394,6 +406,7 @@ func (s *Service) Cancel(ctx context.Context, id, userID string, admin bool) (Or
 	if err != nil {
 		return Order{}, err
 	}
+	s.outcome(ctx, from, o)
 	return s.published(ctx, o, e), nil
 }
 
@@ -420,10 +433,13 @@ func (s *Service) OnReserved(ctx context.Context, orderID string) error {
 		if err != nil {
 			return fmt.Errorf("charge order %s: %w", o.ID, err)
 		}
+		moved := false
 		o, err = s.store.Update(ctx, orderID, func(o *Order) error {
+			moved = false
 			if o.Status != StatusPending {
 				return ErrUnchanged
 			}
+			moved = true
 			if approved {
 				o.Confirm(s.now())
 				return nil
@@ -432,6 +448,9 @@ func (s *Service) OnReserved(ctx context.Context, orderID string) error {
 		})
 		if err != nil {
 			return err
+		}
+		if moved {
+			s.outcome(ctx, StatusPending, o)
 		}
 	}
 	switch o.Status {
@@ -452,12 +471,17 @@ func (s *Service) OnReserved(ctx context.Context, orderID string) error {
 // OnRejected is the saga step after the inventory could not reserve an
 // order: the order is rejected (one key). Nothing is published.
 func (s *Service) OnRejected(ctx context.Context, orderID, reason string) error {
-	_, err := s.store.Update(ctx, orderID, func(o *Order) error {
-		if !o.Reject(reason, s.now()) {
+	moved := false
+	o, err := s.store.Update(ctx, orderID, func(o *Order) error {
+		moved = o.Reject(reason, s.now())
+		if !moved {
 			return ErrUnchanged
 		}
 		return nil
 	})
+	if err == nil && moved {
+		s.outcome(ctx, StatusPending, o)
+	}
 	return err
 }
 
@@ -478,6 +502,12 @@ type SweepResult struct {
 	Relayed   int // events published from records (left by a crash)
 	TimedOut  int // pending orders cancelled by the saga timeout
 	Unwatched int // entries dropped from the sweep's index
+	// RelayLag is the age of the oldest event relayed (0: none was).
+	RelayLag time.Duration
+	// OldestPending is the age of the oldest order still pending after
+	// the sweep (0: none is); past the saga timeout, the sweep failed to
+	// cancel it.
+	OldestPending time.Duration
 }
 
 // Sweep is the periodic work of the saga, safe to run in several replicas
@@ -519,6 +549,9 @@ func (s *Service) Sweep(ctx context.Context, timeout time.Duration) (SweepResult
 		}
 		o, relayed, err := s.sweepOrder(ctx, o, timeout, &res)
 		res.Relayed += relayed
+		if o.Status == StatusPending {
+			res.OldestPending = max(res.OldestPending, s.now().Sub(o.CreatedAt))
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("order %s: %w", o.ID, err))
 			continue
@@ -541,8 +574,9 @@ func (s *Service) Sweep(ctx context.Context, timeout time.Duration) (SweepResult
 func (s *Service) sweepOrder(ctx context.Context, o Order, timeout time.Duration, res *SweepResult) (Order, int, error) {
 	var stale []Event
 	for _, e := range o.Outbox {
-		if s.now().Sub(e.At) >= RelayAfter {
+		if age := s.now().Sub(e.At); age >= RelayAfter {
 			stale = append(stale, e)
+			res.RelayLag = max(res.RelayLag, age)
 		}
 	}
 	relayed := 0
@@ -575,6 +609,7 @@ func (s *Service) sweepOrder(ctx context.Context, o Order, timeout time.Duration
 		return o, relayed, err
 	}
 	res.TimedOut++
+	s.outcome(ctx, StatusPending, o)
 	return s.published(ctx, o, e), relayed, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"shop/platform/contract"
 	"shop/platform/events"
 	"shop/platform/httpx"
+	"shop/platform/telemetry"
 )
 
 // Where the sidecar delivers the events of the topics ordersvc consumes.
@@ -30,6 +31,7 @@ func (h *Handler) onInventory(r *http.Request, e events.CloudEvent) error {
 	if !order.ValidID(ev.OrderID) {
 		return fmt.Errorf("%w: no valid order id: %q", events.ErrDrop, ev.OrderID)
 	}
+	telemetry.SetOrderID(r.Context(), ev.OrderID)
 	var err error
 	switch ev.Type {
 	case contract.TypeInventoryReserved:
@@ -65,6 +67,7 @@ func (h *Handler) onOrders(r *http.Request, e events.CloudEvent) error {
 	if !order.ValidID(ev.OrderID) {
 		return fmt.Errorf("%w: no valid order id: %q", events.ErrDrop, ev.OrderID)
 	}
+	telemetry.SetOrderID(r.Context(), ev.OrderID)
 	err := h.svc.OnCancelled(r.Context(), ev.OrderID)
 	if errors.Is(err, order.ErrNotFound) {
 		// order.cancelled is published only once its order is stored: an

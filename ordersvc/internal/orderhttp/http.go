@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"shop/ordersvc/internal/order"
 	"shop/platform/auth"
 	"shop/platform/events"
 	"shop/platform/httpx"
+	"shop/platform/telemetry"
 	"shop/platform/validation"
 )
 
@@ -46,6 +48,9 @@ type Deps struct {
 	OrdersAppID, InventoryAppID string
 	SagaTimeout                 time.Duration
 	TimeoutBinding              string // the cron input binding's name, and so its route
+	// Metrics are the order metrics (NewMetrics): the sweep's findings go
+	// there.
+	Metrics *Metrics
 }
 
 // Handler serves the order routes.
@@ -56,6 +61,9 @@ type Handler struct {
 
 // New returns the order API handler.
 func New(deps Deps) *Handler {
+	if deps.Metrics == nil {
+		deps.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
 	return &Handler{deps: deps, svc: deps.Service}
 }
 
@@ -144,6 +152,7 @@ func (h *Handler) place(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
+	telemetry.SetOrderID(r.Context(), o.ID)
 	w.Header().Set("Location", "/orders/"+o.ID)
 	httpx.WriteJSON(w, http.StatusAccepted, toJSON(o))
 }
@@ -247,6 +256,7 @@ func (h *Handler) sweep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := h.svc.Sweep(r.Context(), h.deps.SagaTimeout)
+	h.deps.Metrics.sweep(res)
 	log := httpx.Logger(r.Context()).WithFields(map[string]any{"relayed": res.Relayed, "timed_out": res.TimedOut, "unwatched": res.Unwatched})
 	if err != nil {
 		// What failed is tried again at the next tick.

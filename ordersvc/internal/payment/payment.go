@@ -10,7 +10,11 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"shop/platform/daprstate"
+	"shop/platform/telemetry"
 )
 
 // Test card tokens.
@@ -100,8 +104,19 @@ func (p *Simulated) Status(ctx context.Context, orderID string) (string, error) 
 
 // Charge charges the order once: the ledger record of the order is
 // inserted only if absent, so of two charges, concurrent or one after the
-// other, one writes and the other answers what it wrote.
-func (p *Simulated) Charge(ctx context.Context, orderID, token string, amountCents int64) (bool, error) {
+// other, one writes and the other answers what it wrote. The charge is a
+// span of its own (payment.charge), as a call to a real provider would be.
+func (p *Simulated) Charge(ctx context.Context, orderID, token string, amountCents int64) (approved bool, err error) {
+	ctx, span := telemetry.Start(ctx, "payment.charge", trace.SpanKindClient,
+		telemetry.OrderIDKey.String(orderID), attribute.Int64("payment.amount_cents", amountCents))
+	defer func() {
+		span.SetAttributes(attribute.Bool("payment.approved", approved))
+		telemetry.End(span, err)
+	}()
+	return p.charge(ctx, orderID, token, amountCents)
+}
+
+func (p *Simulated) charge(ctx context.Context, orderID, token string, amountCents int64) (bool, error) {
 	if r, found, err := p.Get(ctx, orderID); err != nil || found {
 		return r.Approved, err
 	}
