@@ -1,0 +1,52 @@
+package faults
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestRollingRestart restarts every replica of every service, one at a
+// time, as a Deployment's rolling update does (SIGTERM to the app and its
+// sidecar at once; the app drains its requests), while orders come in at
+// 50 a second. The client sees no failure but documented 503s (retried
+// after Retry-After), and every accepted order completes once.
+func TestRollingRestart(t *testing.T) {
+	ctx := context.Background()
+	admin := adminToken(t)
+	_, token := newCustomer(t)
+	const stock = 100000
+	sku := newProduct(t, admin, stock)
+	load := newShopper(sku, token, 50)
+	load.run()
+	waitFor(3 * time.Second)
+	for _, svc := range []string{"inventorysvc", "ordersvc", "usersvc"} {
+		for _, name := range sys.Replicas(svc) {
+			start := time.Now()
+			errs := make(chan error, 2)
+			go func() { errs <- sys.Terminate(name) }()
+			go func() { errs <- sys.Terminate(name + "-dapr") }()
+			for range 2 {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := sys.Restart(ctx, name+"-dapr"); err != nil {
+				t.Fatalf("restart %s-dapr: %v", name, err)
+			}
+			if err := sys.Restart(ctx, name); err != nil {
+				t.Fatalf("restart %s: %v", name, err)
+			}
+			t.Logf("%s restarted in %v", name, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	waitFor(3 * time.Second)
+	load.Stop()
+	load.report(t)
+	for _, f := range load.failures {
+		t.Errorf("client saw: %s", f)
+	}
+	final := awaitTerminal(t, load.accepted, 3*time.Minute)
+	checkOutcome(t, sku, stock, final)
+	checkChargedOnce(t, final)
+}
