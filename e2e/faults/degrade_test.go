@@ -109,7 +109,9 @@ func TestUsersvcDown(t *testing.T) {
 
 type statusError struct{ resp *harness.Response }
 
-func (e *statusError) Error() string { return http.StatusText(e.resp.Status) + ": " + string(e.resp.Body) }
+func (e *statusError) Error() string {
+	return http.StatusText(e.resp.Status) + ": " + string(e.resp.Body)
+}
 
 // TestInventorysvcDown: with every inventorysvc replica gone, POST /orders
 // answers 503 problem details with Retry-After, quickly (ordersvc cannot
