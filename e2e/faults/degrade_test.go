@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -160,13 +161,21 @@ func TestInventorysvcDown(t *testing.T) {
 	t.Logf("inventorysvc down: 11 POST /orders answered 503 problem with Retry-After; longest %v, last %v", longest.Round(time.Millisecond), took.Round(time.Millisecond))
 
 	up()
+	// Each ordersvc sidecar has its own breaker, which lets a call through
+	// after its timeout (15s): until then that replica still refuses. Wait
+	// until a run of orders in a row is accepted, by every replica.
+	inARow := 0
 	err := harness.Eventually(context.Background(), time.Minute, func() error {
 		resp, _ := place()
 		var o orderView
 		if resp.Status != http.StatusAccepted || resp.JSON(&o) != nil {
+			inARow = 0
 			return &statusError{resp}
 		}
 		accepted[o.ID] = token
+		if inARow++; inARow < 3*replicas["ordersvc"] {
+			return fmt.Errorf("%d orders accepted in a row", inARow)
+		}
 		return nil
 	})
 	if err != nil {

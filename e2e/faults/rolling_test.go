@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -21,7 +22,8 @@ func TestRollingRestart(t *testing.T) {
 	load.run()
 	waitFor(3 * time.Second)
 	for _, svc := range []string{"inventorysvc", "ordersvc", "usersvc"} {
-		for _, name := range sys.Replicas(svc) {
+		for i := range sys.Replicas(svc) {
+			name := fmt.Sprintf("%s-%d", svc, i+1) // this replica alone
 			start := time.Now()
 			errs := make(chan error, 2)
 			go func() { errs <- sys.Terminate(name) }()

@@ -86,7 +86,8 @@ func (s *System) each(name string, fn func(string) error) error {
 // Terminate stops one process as an orchestrator does in a rolling
 // restart: SIGTERM, and it waits until the process has drained and exited
 // (SIGKILL after ten seconds). Restart starts it again. name is one
-// process (a replica, "ordersvc-2"), not a whole service.
+// process ("ordersvc-1" or "ordersvc-2", "ordersvc-2-dapr"), not a whole
+// service.
 func (s *System) Terminate(name string) error {
 	names := s.resolve(name)
 	if len(names) != 1 {
