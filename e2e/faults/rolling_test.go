@@ -8,9 +8,9 @@ import (
 )
 
 // TestRollingRestart restarts every replica of every service, one at a
-// time, as a Deployment's rolling update does (SIGTERM to the app and its
-// sidecar at once; the app drains its requests), while orders come in at
-// 50 a second. The client sees no failure but documented 503s (retried
+// time, as a Deployment's rolling update does (SIGTERM to the sidecar,
+// then to the app; each drains what it has in flight), while orders come
+// in at 50 a second. The client sees no failure but documented 503s (retried
 // after Retry-After), and every accepted order completes once.
 func TestRollingRestart(t *testing.T) {
 	ctx := context.Background()
@@ -25,13 +25,14 @@ func TestRollingRestart(t *testing.T) {
 		for i := range sys.Replicas(svc) {
 			name := fmt.Sprintf("%s-%d", svc, i+1) // this replica alone
 			start := time.Now()
-			errs := make(chan error, 2)
-			go func() { errs <- sys.Terminate(name) }()
-			go func() { errs <- sys.Terminate(name + "-dapr") }()
-			for range 2 {
-				if err := <-errs; err != nil {
-					t.Fatal(err)
-				}
+			// The sidecar first: it stops taking calls (the gateway's
+			// retry goes to another replica) and finishes those in flight
+			// while its app still serves; then the app drains.
+			if err := sys.Terminate(name + "-dapr"); err != nil {
+				t.Fatal(err)
+			}
+			if err := sys.Terminate(name); err != nil {
+				t.Fatal(err)
 			}
 			if err := sys.Restart(ctx, name+"-dapr"); err != nil {
 				t.Fatalf("restart %s-dapr: %v", name, err)
