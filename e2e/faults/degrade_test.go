@@ -206,14 +206,7 @@ func TestBrokerOutage(t *testing.T) {
 	waitFor(10 * time.Second)
 	sys.Broker.Up()
 	waitFor(5 * time.Second)
-	load.Stop()
-	load.report(t)
-	for _, f := range load.failures {
-		t.Errorf("client saw: %s", f)
-	}
-	final := awaitTerminal(t, load.accepted, 3*time.Minute)
-	checkOutcome(t, sku, stock, final)
-	checkChargedOnce(t, final)
+	final := load.settle(t, stock)
 	relayed := relays(t)
 	for name := range relayed {
 		relayed[name] -= relayedBefore[name]
@@ -253,15 +246,7 @@ func TestFlakyPaymentProvider(t *testing.T) {
 	_, token := newCustomer(t)
 	const n = 20
 	sku := newProduct(t, admin, n)
-	orders := map[string]string{}
-	for range n {
-		resp := do(t, harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders", Body: orderBody(sku, 1), Header: bearer(token)})
-		var o orderView
-		if resp.Status != http.StatusAccepted || resp.JSON(&o) != nil {
-			t.Fatalf("POST /orders = %d %s", resp.Status, resp.Body)
-		}
-		orders[o.ID] = token
-	}
+	orders := placeOrders(t, token, sku, n)
 	final := awaitTerminal(t, orders, 2*time.Minute)
 	checkOutcome(t, sku, n, final)
 	checkChargedOnce(t, final)

@@ -331,9 +331,34 @@ func (s *shopper) Stop() {
 	s.wg.Wait()
 }
 
-func (s *shopper) report(t *testing.T) {
+// settle stops the load, reports what the client saw and fails on what
+// it must not see, then waits for every accepted order and checks it was
+// confirmed, sold and charged once (of a product with stock units).
+func (s *shopper) settle(t *testing.T, stock int) map[string]orderView {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Stop()
 	t.Logf("client saw %v; %d orders accepted; longest request %v", s.seen, len(s.accepted), s.longest.Round(time.Millisecond))
+	for _, f := range s.failures {
+		t.Errorf("client saw: %s", f)
+	}
+	final := awaitTerminal(t, s.accepted, 3*time.Minute)
+	checkOutcome(t, s.sku, stock, final)
+	checkChargedOnce(t, final)
+	return final
+}
+
+// placeOrders places n orders of one unit of sku, one after the other, and
+// returns them (id -> token).
+func placeOrders(t *testing.T, token, sku string, n int) map[string]string {
+	t.Helper()
+	orders := map[string]string{}
+	for range n {
+		resp := do(t, harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders", Body: orderBody(sku, 1), Header: bearer(token)})
+		var o orderView
+		if resp.Status != http.StatusAccepted || resp.JSON(&o) != nil {
+			t.Fatalf("POST /orders = %d %s", resp.Status, resp.Body)
+		}
+		orders[o.ID] = token
+	}
+	return orders
 }

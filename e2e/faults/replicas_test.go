@@ -21,15 +21,7 @@ func TestInvocationSpreadsOverReplicas(t *testing.T) {
 	sku := newProduct(t, admin, orders)
 	before := requestsPerReplica(t, "ordersvc", http.MethodPost, "/orders")
 	lookupsBefore := requestsPerReplica(t, "inventorysvc", http.MethodPost, "/products/lookup")
-	ids := map[string]string{}
-	for range orders {
-		resp := do(t, harness.Request{Method: http.MethodPost, Service: "ordersvc", Path: "/orders", Body: orderBody(sku, 1), Header: bearer(token)})
-		var o orderView
-		if resp.Status != http.StatusAccepted || resp.JSON(&o) != nil {
-			t.Fatalf("POST /orders = %d %s", resp.Status, resp.Body)
-		}
-		ids[o.ID] = token
-	}
+	ids := placeOrders(t, token, sku, orders)
 	final := awaitTerminal(t, ids, time.Minute)
 	checkOutcome(t, sku, orders, final)
 	checkChargedOnce(t, final)

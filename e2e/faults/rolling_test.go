@@ -55,12 +55,5 @@ func TestRollingRestart(t *testing.T) {
 		}
 	}
 	waitFor(3 * time.Second)
-	load.Stop()
-	load.report(t)
-	for _, f := range load.failures {
-		t.Errorf("client saw: %s", f)
-	}
-	final := awaitTerminal(t, load.accepted, 3*time.Minute)
-	checkOutcome(t, sku, stock, final)
-	checkChargedOnce(t, final)
+	load.settle(t, stock)
 }
