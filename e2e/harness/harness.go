@@ -877,6 +877,11 @@ func (s *System) restartWith(ctx context.Context, name string, env map[string]st
 	if !ok {
 		return fmt.Errorf("no process %q", name)
 	}
+	// Stopped on purpose: a replica restarting alongside must not take it
+	// for a crash (waitHTTP fails when a process exits on its own).
+	s.mu.Lock()
+	old.killed = true
+	s.mu.Unlock()
 	old.stop()
 	var vars []string
 	for _, kv := range old.env {
@@ -890,7 +895,7 @@ func (s *System) restartWith(ctx context.Context, name string, env map[string]st
 		}
 	}
 	s.mu.Lock()
-	s.procs[name] = &process{name: old.name, args: old.args, env: vars, port: old.port, grpcPort: old.grpcPort, daprToken: old.daprToken, done: old.done, cmd: old.cmd, log: old.log, pprof: old.pprof}
+	s.procs[name] = &process{name: old.name, args: old.args, env: vars, port: old.port, grpcPort: old.grpcPort, daprToken: old.daprToken, done: old.done, cmd: old.cmd, log: old.log, pprof: old.pprof, killed: true}
 	s.mu.Unlock()
 	return s.restart(ctx, name)
 }
