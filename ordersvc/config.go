@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"shop/ordersvc/internal/order"
@@ -31,6 +32,10 @@ type settings struct {
 	// PAYMENT_DELAY: every new charge takes this long (tests of the race
 	// between the saga timeout and the confirm step).
 	paymentDelay time.Duration
+	// PAYMENT_FAILURES (0 to 1): this fraction of new charges fails
+	// transiently, half before and half after the charge (tests of the
+	// saga against a flaky provider).
+	paymentFailures float64
 	// FAULT_STALL_AFTER_CLAIM: a request that claimed a new
 	// Idempotency-Key waits this long before creating its order (tests of
 	// a duplicate request racing a slow original).
@@ -55,6 +60,14 @@ func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 		paymentDelay:    src.Duration("PAYMENT_DELAY", 0),
 		stallAfterClaim: src.Duration("FAULT_STALL_AFTER_CLAIM", 0),
 	}
+	var rateErr error
+	if v := src.String("PAYMENT_FAILURES", ""); v != "" {
+		rate, err := strconv.ParseFloat(v, 64)
+		if err != nil || rate < 0 || rate > 1 {
+			rateErr = fmt.Errorf("PAYMENT_FAILURES=%q: want a fraction from 0 to 1", v)
+		}
+		s.paymentFailures = rate
+	}
 	var faultErr error
 	if v := src.String("FAULT_CRASH_AFTER_COMMIT", ""); v != "" {
 		typ, ok := faults[v]
@@ -63,5 +76,5 @@ func loadSettings(lookup func(string) (string, bool)) (settings, error) {
 		}
 		s.crashAfterCommit = typ
 	}
-	return s, errors.Join(src.Err(), faultErr)
+	return s, errors.Join(src.Err(), faultErr, rateErr)
 }

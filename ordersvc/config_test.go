@@ -25,7 +25,7 @@ func TestLoadSettings(t *testing.T) {
 		t.Errorf("loadSettings(bad) error = %v; want one naming SHUTDOWN_DRAIN", err)
 	}
 	// The test-only settings are off unless set, and checked when set.
-	if s.crashAfterCommit != "" || s.paymentDelay != 0 || s.stallAfterClaim != 0 {
+	if s.crashAfterCommit != "" || s.paymentDelay != 0 || s.stallAfterClaim != 0 || s.paymentFailures != 0 {
 		t.Errorf("loadSettings() = %+v; want every fault hook off by default", s)
 	}
 	s, err = loadSettings(env(map[string]string{"FAULT_CRASH_AFTER_COMMIT": "created", "PAYMENT_DELAY": "2s"}))
@@ -34,5 +34,13 @@ func TestLoadSettings(t *testing.T) {
 	}
 	if _, err := loadSettings(env(map[string]string{"FAULT_CRASH_AFTER_COMMIT": "confirmed"})); err == nil || !strings.Contains(err.Error(), "FAULT_CRASH_AFTER_COMMIT") {
 		t.Errorf("loadSettings(bad fault) error = %v; want one naming FAULT_CRASH_AFTER_COMMIT", err)
+	}
+	if s, err := loadSettings(env(map[string]string{"PAYMENT_FAILURES": "0.5"})); err != nil || s.paymentFailures != 0.5 {
+		t.Errorf("loadSettings(PAYMENT_FAILURES=0.5) = %+v, %v", s, err)
+	}
+	for _, bad := range []string{"half", "-0.1", "1.5"} {
+		if _, err := loadSettings(env(map[string]string{"PAYMENT_FAILURES": bad})); err == nil || !strings.Contains(err.Error(), "PAYMENT_FAILURES") {
+			t.Errorf("loadSettings(PAYMENT_FAILURES=%s) error = %v; want one naming PAYMENT_FAILURES", bad, err)
+		}
 	}
 }

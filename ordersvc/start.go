@@ -21,7 +21,14 @@ import (
 // start builds the order service on its sidecar's client.
 func start(ctx context.Context, env service.Env, cfg settings) (service.Routes, error) {
 	db := daprstate.New(env.Client, cfg.stateStore)
-	payments := payment.NewSimulated(db, payment.WithDelay(cfg.paymentDelay))
+	payOpts := []payment.Option{payment.WithDelay(cfg.paymentDelay), payment.WithCharged(func(ctx context.Context, orderID string, amountCents int64, approved bool) {
+		httpx.Logger(ctx).WithFields(map[string]any{"order_id": orderID, "amount_cents": amountCents, "approved": approved}).Info("payment charged")
+	})}
+	if cfg.paymentFailures > 0 {
+		env.Log.WithField("rate", cfg.paymentFailures).Warn("fault hook on: this fraction of new charges fails as a flaky provider would")
+		payOpts = append(payOpts, payment.WithFailures(cfg.paymentFailures))
+	}
+	payments := payment.NewSimulated(db, payOpts...)
 	metrics := orderhttp.NewMetrics(env.Telemetry.Registry)
 	opts := []order.Option{order.WithReport(func(ctx context.Context, err error) {
 		httpx.Logger(ctx).WithError(err).Warn("order event not published; the sweep will publish it")

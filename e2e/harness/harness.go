@@ -75,6 +75,17 @@ type Options struct {
 	// TraceSampling replaces the sidecars' samplingRate ("1": every
 	// request, "0": none); empty keeps components/config's.
 	TraceSampling string
+	// Replicas is how many instances of a service to start (default one
+	// each, or $E2E_REPLICAS, e.g. "ordersvc=3,inventorysvc=2"): the same
+	// app id, each with its own sidecar. Replica 1 of ordersvc is process
+	// "ordersvc" (sidecar "ordersvc-dapr"), replica k > 1 is "ordersvc-k"
+	// (sidecar "ordersvc-k-dapr"); see Replicas and Kill.
+	Replicas map[string]int
+	// BrokerProxy puts a TCP proxy (System.Broker) between the sidecars
+	// and the profile's pub/sub server (Redis or RabbitMQ), so that a test
+	// can cut the broker off without stopping a server that other runs
+	// share. Only the pub/sub connections go through it.
+	BrokerProxy bool
 }
 
 // System is a running system.
@@ -88,6 +99,9 @@ type System struct {
 	AdminEmail, AdminPassword string
 	// SigningKey is the PEM private key of this run's access tokens.
 	SigningKey string
+	// Broker is the proxy in front of the pub/sub server when
+	// Options.BrokerProxy asked for one, else nil.
+	Broker *Proxy
 
 	opts   Options
 	suffix string // of this run's app ids and topics
@@ -153,6 +167,13 @@ func (opts Options) complete(ctx context.Context) (Options, error) {
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = 2 * time.Minute
 	}
+	if opts.Replicas == nil {
+		r, err := ParseReplicas(os.Getenv("E2E_REPLICAS"))
+		if err != nil {
+			return opts, fmt.Errorf("E2E_REPLICAS: %w", err)
+		}
+		opts.Replicas = r
+	}
 	if opts.Root == "" {
 		root, err := findRoot()
 		if err != nil {
@@ -212,6 +233,11 @@ func (s *System) start(ctx context.Context) error {
 		}
 		secrets["kafka-brokers"] = addr
 	}
+	if s.opts.BrokerProxy {
+		if err := s.proxyBroker(secrets); err != nil {
+			return err
+		}
+	}
 	resources, err := s.renderResources(secrets)
 	if err != nil {
 		return err
@@ -228,30 +254,32 @@ func (s *System) start(ctx context.Context) error {
 		appEnv = append(appEnv, k+"="+v)
 	}
 	for _, svc := range Services {
-		appPort, httpPort, grpcPort := freePort(), freePort(), freePort()
-		// Fresh tokens for each app and run, as rundaprd gives the run file's.
-		appToken, daprToken := randomToken(), randomToken()
-		tokens := []string{"APP_API_TOKEN=" + appToken, "DAPR_API_TOKEN=" + daprToken}
-		config, err := s.sidecarConfig(svc)
-		if err != nil {
-			return err
-		}
-		sidecar := &process{name: svc + "-dapr", port: httpPort, grpcPort: grpcPort, daprToken: daprToken, env: tokens,
-			args: s.daprdArgs(s.AppIDs[svc], httpPort, grpcPort, appPort, config, resources["app"])}
-		s.profile(sidecar)
-		if err := s.launch(sidecar); err != nil {
-			return err
-		}
-		env := append([]string{
-			fmt.Sprintf("APP_PORT=%d", appPort),
-			fmt.Sprintf("DAPR_HTTP_PORT=%d", httpPort),
-			fmt.Sprintf("DAPR_GRPC_PORT=%d", grpcPort),
-		}, append(tokens, appEnv...)...)
-		env = append(env, s.telemetryEnv()...)
-		app := &process{name: svc, port: appPort, env: env, args: []string{filepath.Join(s.dir, "bin", svc)}}
-		s.profile(app)
-		if err := s.launch(app); err != nil {
-			return err
+		for _, name := range s.Replicas(svc) {
+			appPort, httpPort, grpcPort := freePort(), freePort(), freePort()
+			// Fresh tokens for each app and run, as rundaprd gives the run file's.
+			appToken, daprToken := randomToken(), randomToken()
+			tokens := []string{"APP_API_TOKEN=" + appToken, "DAPR_API_TOKEN=" + daprToken}
+			config, err := s.sidecarConfig(svc)
+			if err != nil {
+				return err
+			}
+			sidecar := &process{name: name + "-dapr", port: httpPort, grpcPort: grpcPort, daprToken: daprToken, env: tokens,
+				args: s.daprdArgs(s.AppIDs[svc], httpPort, grpcPort, appPort, config, resources["app"])}
+			s.profile(sidecar)
+			if err := s.launch(sidecar); err != nil {
+				return err
+			}
+			env := append([]string{
+				fmt.Sprintf("APP_PORT=%d", appPort),
+				fmt.Sprintf("DAPR_HTTP_PORT=%d", httpPort),
+				fmt.Sprintf("DAPR_GRPC_PORT=%d", grpcPort),
+			}, append(tokens, appEnv...)...)
+			env = append(env, s.telemetryEnv()...)
+			app := &process{name: name, port: appPort, env: env, args: []string{filepath.Join(s.dir, "bin", svc)}}
+			s.profile(app)
+			if err := s.launch(app); err != nil {
+				return err
+			}
 		}
 	}
 	gwHTTP, gwGRPC := freePort(), freePort()
@@ -268,15 +296,19 @@ func (s *System) start(ctx context.Context) error {
 
 	ctx, cancel := context.WithTimeout(ctx, s.opts.ReadyTimeout)
 	defer cancel()
+	var apps []string
 	for _, svc := range Services {
-		if err := s.waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", s.procs[svc].port)); err != nil {
-			return fmt.Errorf("%s: %w", svc, err)
+		apps = append(apps, s.Replicas(svc)...)
+	}
+	for _, name := range apps {
+		if err := s.waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", s.procs[name].port)); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	// Every sidecar healthy, not only ready for its app's calls: daprd
 	// answers 500 on /v1.0/healthz while a placement or scheduler service
 	// it was given cannot be reached.
-	for _, name := range append(slices.Clone(Services), "gateway") {
+	for _, name := range append(apps, "gateway") {
 		if err := s.waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", s.procs[name+"-dapr"].port)); err != nil {
 			return fmt.Errorf("%s-dapr: %w", name, err)
 		}
@@ -433,6 +465,8 @@ var (
 	topicScopesLine = regexp.MustCompile(`(?m)^(\s*-\s*name:\s*(?:publishingScopes|subscriptionScopes|protectedTopics)\s*\n\s*value:\s*)"([^"]*)"\s*$`)
 	// the gateway's rate limit: the value line after its name line
 	rateLimitLine = regexp.MustCompile(`(?m)^(\s*-\s*name:\s*maxRequestsPerSecond\s*\n\s*value:\s*)"?\d+"?\s*$`)
+	// the Redis server of pubsub.redis: the value line after its name line
+	redisHostLine = regexp.MustCompile(`(?m)^(\s*-\s*name:\s*redisHost\s*\n\s*value:\s*)"?([^"\s]+)"?\s*$`)
 )
 
 // renameTopics rewrites the value of publishingScopes, subscriptionScopes
@@ -512,6 +546,9 @@ func (s *System) renderResources(secrets map[string]string) (map[string][]string
 				sub := topicScopesLine.FindSubmatch(m)
 				return []byte(string(sub[1]) + `"` + s.renameTopics(string(sub[2])) + `"`)
 			})
+			if e.Name() == "pubsub.yaml" && s.Broker != nil {
+				b = redisHostLine.ReplaceAll(b, []byte(`${1}"`+s.Broker.Addr+`"`))
+			}
 			if name == "gateway" && e.Name() == "ratelimit.yaml" && s.opts.GatewayRateLimit > 0 {
 				if !rateLimitLine.Match(b) {
 					return "", fmt.Errorf("%s: no maxRequestsPerSecond value to replace", e.Name())
@@ -664,7 +701,16 @@ func (s *System) InvokeURL(svc, path string) string {
 // Kill stops a process at once (SIGKILL), as a crash would. Names are the
 // services, "<service>-dapr" for their sidecars, "gateway-dapr" and
 // "devbroker".
+//
+// With replicas (Options.Replicas), a service's name ("ordersvc", or
+// "ordersvc-dapr") is the whole service: Kill, Restart, RestartWith and
+// Exited act on every replica (Exited waits for any). "ordersvc-1" is
+// replica 1 alone, "ordersvc-2" replica 2.
 func (s *System) Kill(name string) error {
+	return s.each(name, s.kill)
+}
+
+func (s *System) kill(name string) error {
 	s.mu.Lock()
 	p, ok := s.procs[name]
 	if ok {
@@ -682,6 +728,10 @@ func (s *System) Kill(name string) error {
 // Restart starts a killed process again with the same arguments and waits
 // until it answers on its port.
 func (s *System) Restart(ctx context.Context, name string) error {
+	return s.each(name, func(name string) error { return s.restart(ctx, name) })
+}
+
+func (s *System) restart(ctx context.Context, name string) error {
 	s.mu.Lock()
 	old, ok := s.procs[name]
 	s.mu.Unlock()
@@ -723,6 +773,9 @@ func (s *System) Stop() {
 	s.mu.Lock()
 	order := append([]string(nil), s.order...)
 	s.mu.Unlock()
+	if s.Broker != nil {
+		defer s.Broker.Close()
+	}
 	// Apps first, so they drain while their sidecars still answer.
 	var apps, rest []string
 	for i := len(order) - 1; i >= 0; i-- {
@@ -828,12 +881,21 @@ func (s *System) Pids() map[string]int {
 // waits until the process answers on its port. Tests use it to run one
 // service with test-only settings for a while.
 func (s *System) RestartWith(ctx context.Context, name string, env map[string]string) error {
+	return s.each(name, func(name string) error { return s.restartWith(ctx, name, env) })
+}
+
+func (s *System) restartWith(ctx context.Context, name string, env map[string]string) error {
 	s.mu.Lock()
 	old, ok := s.procs[name]
 	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("no process %q", name)
 	}
+	// Stopped on purpose: a replica restarting alongside must not take it
+	// for a crash (waitHTTP fails when a process exits on its own).
+	s.mu.Lock()
+	old.killed = true
+	s.mu.Unlock()
 	old.stop()
 	var vars []string
 	for _, kv := range old.env {
@@ -847,21 +909,38 @@ func (s *System) RestartWith(ctx context.Context, name string, env map[string]st
 		}
 	}
 	s.mu.Lock()
-	s.procs[name] = &process{name: old.name, args: old.args, env: vars, port: old.port, grpcPort: old.grpcPort, daprToken: old.daprToken, done: old.done, cmd: old.cmd, log: old.log}
+	s.procs[name] = &process{name: old.name, args: old.args, env: vars, port: old.port, grpcPort: old.grpcPort, daprToken: old.daprToken, done: old.done, cmd: old.cmd, log: old.log, pprof: old.pprof, killed: true}
 	s.mu.Unlock()
-	return s.Restart(ctx, name)
+	return s.restart(ctx, name)
 }
 
 // Exited waits until the process stops on its own, or ctx ends.
 func (s *System) Exited(ctx context.Context, name string) error {
+	names := s.resolve(name)
 	s.mu.Lock()
-	p, ok := s.procs[name]
+	var done []chan struct{}
+	for _, n := range names {
+		p, ok := s.procs[n]
+		if !ok {
+			s.mu.Unlock()
+			return fmt.Errorf("no process %q", n)
+		}
+		done = append(done, p.done)
+	}
 	s.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("no process %q", name)
+	// Any of them: a fault hook stops the replica that took the request.
+	anyDone := make(chan struct{}, len(done))
+	for _, d := range done {
+		go func() {
+			select {
+			case <-d:
+				anyDone <- struct{}{}
+			case <-ctx.Done():
+			}
+		}()
 	}
 	select {
-	case <-p.done:
+	case <-anyDone:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("%s still running: %w", name, ctx.Err())

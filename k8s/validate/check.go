@@ -52,6 +52,7 @@ func (b *Bundle) Check(external map[string]string) error {
 		}
 		apps[id] = ann[AnnConfig]
 		b.checkWorkloadPeers(fail, d.Name, d.Namespace, d.Spec.Template.Labels, d.Spec.Template.Spec.ServiceAccountName)
+		errs = append(errs, b.checkScaling(d)...)
 	}
 	for id, cfg := range apps {
 		if cfg == "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -19,6 +20,7 @@ type Bundle struct {
 	Services        []corev1.Service
 	ServiceAccounts []corev1.ServiceAccount
 	PDBs            []policyv1.PodDisruptionBudget
+	HPAs            []autoscalingv2.HorizontalPodAutoscaler
 	Roles           []rbacv1.Role
 	RoleBindings    []rbacv1.RoleBinding
 	Ingresses       []networkingv1.Ingress
@@ -31,16 +33,17 @@ type Bundle struct {
 // Any other kind (a Secret above all: secret values never live in the
 // manifests) is an error, so that nothing escapes validation.
 var kinds = map[string]string{
-	"Deployment":          "apps/v1",
-	"Service":             "v1",
-	"ServiceAccount":      "v1",
-	"PodDisruptionBudget": "policy/v1",
-	"Role":                "rbac.authorization.k8s.io/v1",
-	"RoleBinding":         "rbac.authorization.k8s.io/v1",
-	"Ingress":             "networking.k8s.io/v1",
-	"Component":           DaprAPIVersion,
-	"Configuration":       DaprAPIVersion,
-	"Resiliency":          DaprAPIVersion,
+	"Deployment":              "apps/v1",
+	"Service":                 "v1",
+	"ServiceAccount":          "v1",
+	"PodDisruptionBudget":     "policy/v1",
+	"HorizontalPodAutoscaler": "autoscaling/v2",
+	"Role":                    "rbac.authorization.k8s.io/v1",
+	"RoleBinding":             "rbac.authorization.k8s.io/v1",
+	"Ingress":                 "networking.k8s.io/v1",
+	"Component":               DaprAPIVersion,
+	"Configuration":           DaprAPIVersion,
+	"Resiliency":              DaprAPIVersion,
 }
 
 // Decode strictly decodes every object: an unknown or misspelt field, a
@@ -75,6 +78,8 @@ func (b *Bundle) add(o Object) error {
 		return decodeInto(o.JSON, &b.ServiceAccounts)
 	case "PodDisruptionBudget":
 		return decodeInto(o.JSON, &b.PDBs)
+	case "HorizontalPodAutoscaler":
+		return decodeInto(o.JSON, &b.HPAs)
 	case "Role":
 		return decodeInto(o.JSON, &b.Roles)
 	case "RoleBinding":

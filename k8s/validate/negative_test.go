@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
@@ -250,6 +251,11 @@ func TestChecksCatchMistakes(t *testing.T) {
 			app(b).Env = env
 		}, "APP_LISTEN_ADDRESS"},
 		{"no PDB", func(b *Bundle) { b.PDBs = b.PDBs[1:] }, "0 PodDisruptionBudgets"},
+		{"no autoscaler", func(b *Bundle) { b.HPAs = b.HPAs[1:] }, "0 HorizontalPodAutoscalers"},
+		{"autoscaler from one pod", func(b *Bundle) { one := int32(1); b.HPAs[0].Spec.MinReplicas = &one }, "minReplicas must be at least 2"},
+		{"autoscaler with no room", func(b *Bundle) { b.HPAs[0].Spec.MaxReplicas = *b.HPAs[0].Spec.MinReplicas }, "leaves nothing to scale"},
+		{"PDB blocks a drain", func(b *Bundle) { all := intstr.FromString("100%"); b.PDBs[0].Spec.MinAvailable = &all }, "allows no pod"},
+		{"pods not spread", func(b *Bundle) { b.Deployments[0].Spec.Template.Spec.TopologySpreadConstraints = nil }, "topologySpreadConstraint"},
 		{"unknown Configuration", func(b *Bundle) { b.Deployments[0].Spec.Template.Annotations[AnnConfig] = "nope" },
 			"Configuration \"nope\""},
 		{"inline password", func(b *Bundle) {

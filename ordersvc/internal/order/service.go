@@ -92,6 +92,15 @@ type Publisher interface {
 // of requests that crashed in between.
 const RelayAfter = 3 * time.Second
 
+// PublishWait bounds how long a write waits for the publish of its event
+// (and its clear from the record) right after the commit. With the broker
+// unreachable, the sidecar would retry the publish for up to its
+// Resiliency timeout; the request answers instead, and the sweep publishes
+// the event from the record once the broker is back. It is below
+// RelayAfter, so that the sweep seldom publishes an event whose request is
+// still publishing it.
+const PublishWait = 2 * time.Second
+
 // Service runs the order use cases and the saga steps of ordersvc.
 //
 // Writes started by the API (place, cancel) and the saga timeout keep the
@@ -282,6 +291,8 @@ func (s *Service) Place(ctx context.Context, req PlaceRequest) (Order, error) {
 // returns the order as it stands.
 func (s *Service) published(ctx context.Context, o Order, e Event) Order {
 	s.afterCommit(e.Type)
+	ctx, cancel := context.WithTimeout(ctx, PublishWait)
+	defer cancel()
 	cleared, err := s.flush(ctx, o, o.Outbox)
 	if err != nil {
 		s.report(ctx, fmt.Errorf("order %s: %s left for the relay: %w", o.ID, e.Type, err))

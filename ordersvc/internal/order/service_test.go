@@ -374,6 +374,26 @@ func TestSavedButUnpublishedOutcomeIsPublishedOnRedelivery(t *testing.T) {
 // A crash between committing the order and publishing order.created
 // leaves the event in the record: the sweep publishes it once it is older
 // than RelayAfter, and clears it.
+// With the broker unreachable, a publish hangs until its context ends: the
+// request still answers within PublishWait, its order committed with the
+// event left for the sweep.
+func TestPlaceAnswersWhileTheBrokerHangs(t *testing.T) {
+	f := newFixture()
+	f.pub.HangNext(1)
+	start := time.Now()
+	o := f.place(t, "tok_visa", "")
+	if took := time.Since(start); took > order.PublishWait+time.Second {
+		t.Errorf("Place took %v with the broker hanging; want about PublishWait (%v)", took, order.PublishWait)
+	}
+	if got := f.order(t, o.ID); len(got.Outbox) != 1 || got.Outbox[0].Type != order.TypeOrderCreated {
+		t.Fatalf("stored outbox %+v; want order.created left for the sweep", got.Outbox)
+	}
+	f.advance(order.RelayAfter)
+	if res := f.sweep(t, time.Hour); res.Relayed != 1 {
+		t.Errorf("sweep relayed %d; want the order.created", res.Relayed)
+	}
+}
+
 func TestSweepRelaysAnEventLeftByACrash(t *testing.T) {
 	var hooked []string
 	var f *fixture

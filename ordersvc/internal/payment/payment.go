@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -55,9 +57,16 @@ func (r Record) Status() string {
 
 // Simulated is the provider.
 type Simulated struct {
-	db    *daprstate.Store
-	delay time.Duration
+	db        *daprstate.Store
+	delay     time.Duration
+	failRate  float64
+	failures  atomic.Uint64 // failures injected so far; odd ones lose the answer
+	onCharged func(ctx context.Context, orderID string, amountCents int64, approved bool)
 }
+
+// ErrUnavailable is a transient failure of the provider: the call may be
+// repeated (with the same order id, so that nothing is charged twice).
+var ErrUnavailable = errors.New("payment provider unavailable; try again")
 
 // Option changes the provider.
 type Option func(*Simulated)
@@ -66,6 +75,27 @@ type Option func(*Simulated)
 // provider would. It is for tests of the saga's races (the saga timeout
 // against the confirm step); production leaves it at zero.
 func WithDelay(d time.Duration) Option { return func(p *Simulated) { p.delay = d } }
+
+// WithFailures makes a fraction rate (0 to 1) of new charges fail with
+// ErrUnavailable, as a flaky provider would: every other failure before
+// the charge (refused), the others after it (the charge is made and the
+// answer lost). It is for tests of the saga against a failing provider;
+// production leaves it at zero.
+func WithFailures(rate float64) Option { return func(p *Simulated) { p.failRate = rate } }
+
+// WithCharged calls fn once for each charge made (the ledger record
+// written), not for a repeated call that answers a recorded charge.
+func WithCharged(fn func(ctx context.Context, orderID string, amountCents int64, approved bool)) Option {
+	return func(p *Simulated) { p.onCharged = fn }
+}
+
+// fail reports whether to fail this call, and whether after the charge.
+func (p *Simulated) fail() (fail, afterCharge bool) {
+	if p.failRate <= 0 || rand.Float64() >= p.failRate {
+		return false, false
+	}
+	return true, p.failures.Add(1)%2 == 0
+}
 
 // NewSimulated returns the provider keeping its ledger in db.
 func NewSimulated(db *daprstate.Store, opts ...Option) *Simulated {
@@ -129,6 +159,10 @@ func (p *Simulated) charge(ctx context.Context, orderID, token string, amountCen
 		case <-t.C:
 		}
 	}
+	fail, afterCharge := p.fail()
+	if fail && !afterCharge {
+		return false, fmt.Errorf("charge %s: %w", orderID, ErrUnavailable)
+	}
 	r := Record{OrderID: orderID, AmountCents: amountCents, Approved: token == TokenApprove, ChargedAt: time.Now().UTC()}
 	err := daprstate.Insert(ctx, p.db, key(orderID), r)
 	if errors.Is(err, daprstate.ErrConflict) {
@@ -137,6 +171,12 @@ func (p *Simulated) charge(ctx context.Context, orderID, token string, amountCen
 	}
 	if err != nil {
 		return false, fmt.Errorf("charge %s: %w", orderID, err)
+	}
+	if p.onCharged != nil {
+		p.onCharged(ctx, orderID, amountCents, r.Approved)
+	}
+	if fail {
+		return false, fmt.Errorf("charge %s: answer lost: %w", orderID, ErrUnavailable)
 	}
 	return r.Approved, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -112,5 +113,42 @@ func TestDelay(t *testing.T) {
 	cancel()
 	if _, err := p.Charge(ctx, "o2", TokenApprove, 1); err == nil {
 		t.Error("a delayed charge with its context cancelled succeeded")
+	}
+}
+
+// A flaky provider (WithFailures) fails calls, before or after the charge;
+// repeating the call until it answers charges the order once.
+func TestFailuresChargeOnce(t *testing.T) {
+	ctx := context.Background()
+	charged := map[string]int{}
+	var mu sync.Mutex
+	p := NewSimulated(contracttest.Fake(), WithFailures(0.5), WithCharged(func(_ context.Context, id string, _ int64, _ bool) {
+		mu.Lock()
+		charged[id]++
+		mu.Unlock()
+	}))
+	failed := 0
+	for range 50 {
+		id := orderID()
+		for attempt := 0; ; attempt++ {
+			ok, err := p.Charge(ctx, id, TokenApprove, 700)
+			if err == nil {
+				if !ok {
+					t.Fatalf("order %s declined", id)
+				}
+				break
+			}
+			if !errors.Is(err, ErrUnavailable) || attempt > 40 {
+				t.Fatalf("Charge: %v after %d attempts", err, attempt)
+			}
+			failed++
+		}
+		if charged[id] != 1 {
+			t.Errorf("order %s charged %d times; want once", id, charged[id])
+		}
+	}
+	// Half of the first calls fail: 25 of 50, give or take.
+	if failed < 10 {
+		t.Errorf("%d failures in 50 orders at rate 0.5", failed)
 	}
 }

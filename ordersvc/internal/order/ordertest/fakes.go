@@ -124,6 +124,15 @@ type Publisher struct {
 	mu     sync.Mutex
 	events []Published
 	fail   int
+	hang   int
+}
+
+// HangNext makes the next n publishes wait until their context ends, as
+// a publish to an unreachable broker does, and then fail.
+func (p *Publisher) HangNext(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hang = n
 }
 
 // FailNext makes the next n publishes fail, as a crash or a broker outage
@@ -135,8 +144,14 @@ func (p *Publisher) FailNext(n int) {
 }
 
 // Publish records e, or fails while failures are due.
-func (p *Publisher) Publish(_ context.Context, key string, e any) error {
+func (p *Publisher) Publish(ctx context.Context, key string, e any) error {
 	p.mu.Lock()
+	if p.hang > 0 {
+		p.hang--
+		p.mu.Unlock()
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	defer p.mu.Unlock()
 	if p.fail > 0 {
 		p.fail--
