@@ -16,5 +16,5 @@ if [ "$profile" != local ]; then
   runfile=.dapr.$profile.yaml
   sed "s#components/local\$#components/$profile#" dapr.yaml > "$runfile"
 fi
-echo "==> starting the system on profile $profile: dapr run -f $runfile (gateway on http://localhost:3500)"
+echo "==> starting the system on profile $profile: dapr run -f $runfile (storefront on http://localhost:8080, gateway on http://localhost:3500)"
 exec "$HOME/.dapr/bin/dapr" run -f "$runfile"
