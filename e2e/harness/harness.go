@@ -68,6 +68,8 @@ type Options struct {
 	// sidecar (daprd --enable-profiling), on loopback ports that
 	// ProfileURL names.
 	Profiling bool
+	// Storefront starts the storefront and its sidecar too (StorefrontURL).
+	Storefront bool
 }
 
 // System is a running system.
@@ -271,6 +273,11 @@ func (s *System) start(ctx context.Context) error {
 	for _, svc := range Services {
 		if err := s.waitHTTP(ctx, s.InvokeURL(svc, "/healthz")); err != nil {
 			return fmt.Errorf("gateway -> %s: %w", svc, err)
+		}
+	}
+	if s.opts.Storefront {
+		if err := s.startStorefront(ctx, resources["app"]); err != nil {
+			return fmt.Errorf("storefront: %w", err)
 		}
 	}
 	return nil
