@@ -24,8 +24,14 @@ import (
 
 var sys *harness.System
 
+// paymentDelay is how long each charge takes in this system.
+const paymentDelay = 3 * time.Second
+
 func TestMain(m *testing.M) {
-	s, err := harness.Start(context.Background(), harness.Options{Storefront: true})
+	// Every charge takes paymentDelay, so that the orders page shows an
+	// order pending first and its script (not a reload) moves it on.
+	s, err := harness.Start(context.Background(), harness.Options{Storefront: true,
+		Env: map[string]string{"PAYMENT_DELAY": paymentDelay.String()}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start the system:", err)
 		os.Exit(1)
@@ -238,7 +244,8 @@ func TestStorefront(t *testing.T) {
 	s.click("#place-order")
 	s.waitText(".notice", "Order placed", 10*time.Second)
 	first := s.placedOrder()
-	s.shot("order-placed")
+	s.expectPending(first)
+	s.shot("order-pending")
 	s.waitText("#order-"+first+" .status", "confirmed", 30*time.Second)
 	s.shot("order-confirmed")
 	if n, _ := s.d.count(s.ctx, "#order-"+first+" form.cancel"); n != 1 {
@@ -255,8 +262,9 @@ func TestStorefront(t *testing.T) {
 	s.waitText(".notice", "Order placed", 10*time.Second)
 	declined := s.placedOrder()
 	if declined == first {
-		t.Fatalf("the second checkout shows the first order %s on top", first)
+		t.Fatalf("the second checkout leads to the first order %s", first)
 	}
+	s.expectPending(declined)
 	s.waitText("#order-"+declined+" .status", "cancelled", 30*time.Second)
 	s.waitText("#order-"+declined+" .reason", "declined", time.Second)
 	s.waitGone("#order-"+declined+" form.cancel", 5*time.Second)
@@ -304,6 +312,16 @@ func (s *shopper) placedOrder() string {
 		s.must(fmt.Errorf("on %s", p), "the placed order's place on the orders page")
 	}
 	return id
+}
+
+// expectPending checks that the orders page shows the order pending: the
+// charge takes paymentDelay, longer than the page takes to load. What
+// follows then waits on the same page, which only its script can change.
+func (s *shopper) expectPending(id string) {
+	s.t.Helper()
+	if got := s.text("#order-" + id + " .status"); got != "pending" {
+		s.t.Fatalf("order %s is %q on the page just after checkout; want pending (each charge takes %v)", id, got, paymentDelay)
+	}
 }
 
 // waitPage loads path until the element's text is want.

@@ -75,7 +75,8 @@ func New(deps Deps) (*Handler, error) {
 		if base == "layout" {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		// A field without a message reads as "" (no error), not as a missing value.
+		t, err := template.New("layout.html").Option("missingkey=zero").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", n, err)
 		}
@@ -85,10 +86,10 @@ func New(deps Deps) (*Handler, error) {
 }
 
 var funcs = template.FuncMap{
-	"money": func(cents int64) string { return fmt.Sprintf("$%d.%02d", cents/100, cents%100) },
-	"reason": reasonText,
+	"money":       func(cents int64) string { return fmt.Sprintf("$%d.%02d", cents/100, cents%100) },
+	"reason":      reasonText,
 	"cancellable": func(status string) bool { return status == "pending" || status == "confirmed" },
-	"when": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
+	"when":        func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
 	"field": func(name, label, typ, value, err, autocomplete string) formField {
 		f := formField{ID: name, Name: name, Label: label, Type: typ, Value: value, Error: err, Autocomplete: autocomplete}
 		if typ == "number" {
