@@ -120,17 +120,29 @@ func (s *shopper) shot(name string) {
 // waitText waits until the element's text contains want.
 func (s *shopper) waitText(css, want string, timeout time.Duration) {
 	s.t.Helper()
+	s.waitFor("", css, timeout, func(got string) bool { return strings.Contains(got, want) }, "contain "+want)
+}
+
+// waitFor polls until the text of css satisfies ok, loading path first on
+// each try when path is not "".
+func (s *shopper) waitFor(path, css string, timeout time.Duration, ok func(string) bool, want string) {
+	s.t.Helper()
 	err := harness.Eventually(s.ctx, timeout, func() error {
+		if path != "" {
+			if err := s.d.navigate(s.ctx, s.base+path); err != nil {
+				return err
+			}
+		}
 		got, err := s.d.text(s.ctx, css)
 		if err != nil {
 			return err
 		}
-		if !strings.Contains(got, want) {
-			return fmt.Errorf("%s says %q, want %q", css, got, want)
+		if !ok(got) {
+			return fmt.Errorf("%s %s says %q, want it to %s", path, css, got, want)
 		}
 		return nil
 	})
-	s.must(err, "wait for "+css)
+	s.must(err, "wait for "+path+" "+css)
 }
 
 // waitGone waits until nothing matches css.
@@ -327,18 +339,5 @@ func (s *shopper) expectPending(id string) {
 // waitPage loads path until the element's text is want.
 func (s *shopper) waitPage(path, css, want string, timeout time.Duration) {
 	s.t.Helper()
-	err := harness.Eventually(s.ctx, timeout, func() error {
-		if err := s.d.navigate(s.ctx, s.base+path); err != nil {
-			return err
-		}
-		got, err := s.d.text(s.ctx, css)
-		if err != nil {
-			return err
-		}
-		if got != want {
-			return fmt.Errorf("%s %s says %q, want %q", path, css, got, want)
-		}
-		return nil
-	})
-	s.must(err, "wait for "+path)
+	s.waitFor(path, css, timeout, func(got string) bool { return got == want }, "be "+want)
 }

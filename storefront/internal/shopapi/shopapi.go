@@ -15,6 +15,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"shop/platform/events"
 )
 
 // AppIDs are the app ids of the services the storefront calls.
@@ -293,14 +295,9 @@ func (c *Client) CancelOrder(ctx context.Context, token, id string) (Order, erro
 	return o, err
 }
 
-// DeadLetter is a message a service could not process.
-type DeadLetter struct {
-	ID         string          `json:"id"`
-	Topic      string          `json:"topic"`
-	Type       string          `json:"type"`
-	Data       json.RawMessage `json:"data"`
-	ReceivedAt time.Time       `json:"received_at"`
-}
+// DeadLetter is a message a service could not process, as the services
+// list them.
+type DeadLetter = events.DeadLetter
 
 // DeadLetters returns the dead letters kept by ordersvc and inventorysvc
 // (admin), by the service that kept them.
