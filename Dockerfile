@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # Container image of one service, named by the build argument SERVICE
-# (usersvc, ordersvc or inventorysvc). Build it from the repository root,
+# (usersvc, ordersvc, inventorysvc or storefront). Build it from the repository root,
 # which is the build context (every service needs its sibling module
 # platform/):
 #
@@ -18,7 +18,7 @@
 FROM golang:1.26 AS build
 ARG SERVICE
 ENV CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly
-RUN test -n "$SERVICE" || { echo "build with --build-arg SERVICE=usersvc|ordersvc|inventorysvc" >&2; exit 1; }
+RUN test -n "$SERVICE" || { echo "build with --build-arg SERVICE=usersvc|ordersvc|inventorysvc|storefront" >&2; exit 1; }
 WORKDIR /src/${SERVICE}
 # Module files first: the download layer is reused until they change.
 COPY platform/go.mod platform/go.sum /src/platform/

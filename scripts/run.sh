@@ -72,5 +72,5 @@ if [ "${TRACES:-on}" != off ]; then
   trace_pid=$!
   trap 'kill "$trace_pid" 2>/dev/null' EXIT
 fi
-echo "==> starting the system on profile $profile: dapr run -f $runfile (gateway on http://localhost:3500)"
+echo "==> starting the system on profile $profile: dapr run -f $runfile (storefront on http://localhost:8080, gateway on http://localhost:3500)"
 "$HOME/.dapr/bin/dapr" run -f "$runfile"

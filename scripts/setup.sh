@@ -78,6 +78,21 @@ step "building the development broker (.bin/devbroker/.dapr/bin/daprd)"
 (cd "$root" && go build -o .bin/devbroker/.dapr/bin/daprd ./tools/devbroker) || fail "building tools/devbroker failed (see above)"
 done_step
 
+# The browser test (e2e/browser) drives the storefront in Debian's headless
+# Chromium through chromedriver. Installed with apt when missing (as root,
+# or through sudo); skipped when both are there.
+if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+  printf '==> chromium and chromedriver already installed\n'
+else
+  step "installing chromium and chromium-driver (apt) for the storefront's browser test"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  command -v apt-get >/dev/null || fail "chromium and chromedriver are missing and there is no apt-get: install Chromium and its chromedriver, or skip the browser test (see README)"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null ||
+    fail "installing chromium and chromium-driver failed (see above)"
+  done_step
+fi
+
 # The secrets of the developer's run: generated on first run and kept; the
 # durable profiles' connection strings follow the environment
 # (REDIS_PASSWORD, POSTGRES_CONNECTION_STRING, RABBITMQ_CONNECTION_STRING,

@@ -2,7 +2,8 @@
 # test.sh runs every check CI runs: gofmt, go vet, the unit tests of every
 # module, a few seconds of each fuzz target, then the end-to-end suite
 # through real Dapr sidecars on each
-# profile in $E2E_PROFILES (default: all four). The durable profiles need
+# profile in $E2E_PROFILES (default: all four), and the storefront's
+# browser test (e2e/browser, headless Chromium) once. The durable profiles need
 # their servers on 127.0.0.1 (Redis 6379, PostgreSQL 5432, RabbitMQ 5672);
 # one that is not reachable fails the run, it is never skipped.
 #
@@ -11,6 +12,7 @@
 #   go test ./inventorysvc/...                  one module's unit tests
 #   E2E_PROFILE=local go test ./e2e/ -run TestGetProduct   one scenario
 #   E2E_PROFILE=redis go test ./e2e/faults/     replicas and faults (skipped on local and kafka)
+#   go test -v ./e2e/browser                    the storefront in the browser
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -74,7 +76,7 @@ for profile in ${E2E_PROFILES:-local redis postgres-rabbitmq kafka}; do
     fi
   done
   step "end-to-end tests, profile $profile"
-  E2E_PROFILE=$profile go test -count=1 -timeout 20m ./e2e/...
+  E2E_PROFILE=$profile go test -count=1 -timeout 20m $(go list ./e2e/... | grep -v '/e2e/browser$')
   done_step
   # Replicas and faults (README, "Scale and failure"), on the redis profile
   # only, to keep CI short: the saga's hardest tests again with three
@@ -87,3 +89,10 @@ for profile in ${E2E_PROFILES:-local redis postgres-rabbitmq kafka}; do
     done_step
   fi
 done
+
+# The storefront in a real headless Chromium, once, on the default profile
+# (its pages do not depend on the profile). It prints the folder of its
+# screenshots.
+step "browser test of the storefront (e2e/browser)"
+E2E_PROFILE=local go test -count=1 -timeout 15m -v ./e2e/browser
+done_step

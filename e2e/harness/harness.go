@@ -86,6 +86,8 @@ type Options struct {
 	// can cut the broker off without stopping a server that other runs
 	// share. Only the pub/sub connections go through it.
 	BrokerProxy bool
+	// Storefront starts the storefront and its sidecar too (StorefrontURL).
+	Storefront bool
 }
 
 // System is a running system.
@@ -317,6 +319,11 @@ func (s *System) start(ctx context.Context) error {
 	for _, svc := range Services {
 		if err := s.waitHTTP(ctx, s.InvokeURL(svc, "/healthz")); err != nil {
 			return fmt.Errorf("gateway -> %s: %w", svc, err)
+		}
+	}
+	if s.opts.Storefront {
+		if err := s.startStorefront(ctx, resources["app"]); err != nil {
+			return fmt.Errorf("storefront: %w", err)
 		}
 	}
 	return nil

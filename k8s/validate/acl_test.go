@@ -61,6 +61,27 @@ func TestAccessControl(t *testing.T) {
 		{"usersvc", "inventorysvc", "GET", "/products", deny},
 		{"usersvc", "ordersvc", "GET", "/orders", deny},
 		{"unknown", "ordersvc", "GET", "/orders", deny},
+		// The storefront: what its pages use, nothing more.
+		{"storefront", "usersvc", "POST", "/users", allow},
+		{"storefront", "usersvc", "POST", "/auth/token", allow},
+		{"storefront", "usersvc", "GET", "/users/u-123", deny},
+		{"storefront", "usersvc", "GET", "/dapr/subscribe", deny},
+		{"storefront", "inventorysvc", "GET", "/products", allow},
+		{"storefront", "inventorysvc", "GET", "/products/sku-1", allow},
+		{"storefront", "inventorysvc", "POST", "/products", allow},
+		{"storefront", "inventorysvc", "POST", "/products/sku-1/restock", allow},
+		{"storefront", "inventorysvc", "GET", "/dead-letters", allow},
+		{"storefront", "inventorysvc", "POST", "/products/lookup", deny},
+		{"storefront", "inventorysvc", "POST", "/events/orders", deny},
+		{"storefront", "ordersvc", "POST", "/orders", allow},
+		{"storefront", "ordersvc", "GET", "/orders/o-1", allow},
+		{"storefront", "ordersvc", "POST", "/orders/o-1/cancel", allow},
+		{"storefront", "ordersvc", "GET", "/dead-letters", allow},
+		{"storefront", "ordersvc", "POST", "/saga-timeout", deny},
+		{"storefront", "ordersvc", "POST", "/events/inventory", deny},
+		// Nothing invokes the storefront.
+		{"gateway", "storefront", "GET", "/", deny},
+		{"ordersvc", "storefront", "GET", "/orders", deny},
 	}
 	for _, tt := range tests {
 		acl := callee[tt.to]

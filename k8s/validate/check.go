@@ -435,11 +435,21 @@ func (b *Bundle) checkIngress(apps map[string]string) []error {
 				continue
 			}
 			for _, p := range rule.HTTP.Paths {
+				if p.Path == "/" {
+					// Everything else: the storefront's pages.
+					svc := p.Backend.Service
+					if p.PathType == nil || *p.PathType != "Prefix" || svc == nil || svc.Name != StorefrontAppID || svc.Port.Number != 80 {
+						fail("path / must be a Prefix to Service %s port 80 (the storefront's pages)", StorefrontAppID)
+					}
+					continue
+				}
 				m := invokePath.FindStringSubmatch(p.Path)
 				if m == nil {
 					fail("path %q is not /v1.0/invoke/<app>/method/: the gateway sidecar must not expose other APIs", p.Path)
 				} else if _, ok := apps[m[1]]; !ok || m[1] == GatewayAppID {
 					fail("path %q invokes %q, which is not one of the apps", p.Path, m[1])
+				} else if m[1] == StorefrontAppID {
+					fail("path %q: the Ingress routes invocations of the storefront, whose pages it serves at / (the gateway's route check refuses them)", p.Path)
 				}
 				svc := p.Backend.Service
 				if svc == nil || svc.Name != GatewayAppID+"-dapr" || svc.Port.Number != 80 {
@@ -453,3 +463,7 @@ func (b *Bundle) checkIngress(apps map[string]string) []error {
 
 // GatewayAppID is the app id of the gateway sidecar.
 const GatewayAppID = "gateway"
+
+// StorefrontAppID is the app id of the storefront, whose Service the
+// Ingress sends every path but the invocation paths to.
+const StorefrontAppID = "storefront"

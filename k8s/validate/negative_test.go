@@ -310,7 +310,13 @@ func TestChecksCatchMistakes(t *testing.T) {
 		}, "maxRetries must be set"},
 		{"Ingress exposes the whole sidecar API", func(b *Bundle) {
 			b.Ingresses[0].Spec.Rules[0].HTTP.Paths[0].Path = "/"
+		}, "path / must be a Prefix to Service storefront port 80"},
+		{"Ingress exposes the sidecar's other APIs", func(b *Bundle) {
+			b.Ingresses[0].Spec.Rules[0].HTTP.Paths[0].Path = "/v1.0/"
 		}, "is not /v1.0/invoke/<app>/method/"},
+		{"Ingress invokes the storefront through the gateway", func(b *Bundle) {
+			b.Ingresses[0].Spec.Rules[0].HTTP.Paths[0].Path = "/v1.0/invoke/storefront/method/"
+		}, "the Ingress routes invocations of the storefront"},
 		{"Role reads any Secret", func(b *Bundle) { b.Roles[0].Rules[0].ResourceNames = nil }, "Secrets may only be read (get) by name"},
 	}
 	for _, tt := range tests {

@@ -314,13 +314,20 @@ func TestGateway(t *testing.T) {
 		t.Errorf("Ingress class %v, the controller's is %q", cls, v.IngressClassResource.Name)
 	}
 	var routed []string
+	storefront := false
 	for _, p := range ing.Spec.Rules[0].HTTP.Paths {
 		routed = append(routed, p.Path)
+		storefront = storefront || (p.Path == "/" && p.Backend.Service != nil && p.Backend.Service.Name == StorefrontAppID)
 	}
 	for _, svc := range services {
-		if !slices.Contains(routed, "/v1.0/invoke/"+svc+"/method/") {
+		if svc != StorefrontAppID && !slices.Contains(routed, "/v1.0/invoke/"+svc+"/method/") {
 			t.Errorf("the Ingress does not route to %s", svc)
 		}
+	}
+	// The storefront's pages are served by its own Service, not invoked
+	// through the gateway.
+	if !storefront {
+		t.Errorf("the Ingress does not send / to the storefront's Service")
 	}
 
 	rl := b.Component("ratelimit")

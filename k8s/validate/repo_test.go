@@ -37,8 +37,9 @@ var overlays = map[string]map[string]string{
 	},
 }
 
-// services are the shop's apps: their module folders and app ids.
-var services = []string{"usersvc", "inventorysvc", "ordersvc"}
+// services are the shop's apps: their module folders and app ids (the
+// storefront's pages are one too).
+var services = []string{"usersvc", "inventorysvc", "ordersvc", StorefrontAppID}
 
 func overlayNames() []string {
 	var names []string
