@@ -827,13 +827,31 @@ func (s *System) Logs() string {
 
 // freePort asks the kernel for a free TCP port.
 func freePort() int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(fmt.Sprintf("no free port: %v", err))
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(fmt.Sprintf("no free port: %v", err))
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		// The kernel may give a port again once it is closed, before the
+		// process it was picked for binds it: a system picks dozens at
+		// once (a replica's sidecar once lost its HTTP port to another
+		// process of its own run, which answered its health check).
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// handedOut are the ports freePort gave in this process.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
 
 // Profile is the components profile the system runs on.
 func (s *System) Profile() string { return s.opts.Profile }
