@@ -6,6 +6,7 @@ package batch
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -17,6 +18,7 @@ import (
 type Keyed[T any] struct {
 	write   func(ctx context.Context, key string, items []T) error
 	timeout time.Duration
+	most    int
 
 	mu sync.Mutex
 	// keys holds the calls waiting for each key that has a write under
@@ -30,9 +32,11 @@ type call[T any] struct {
 }
 
 // NewKeyed returns a queue per key that writes with write, each write
-// bounded by timeout. write is called with at least one item.
-func NewKeyed[T any](timeout time.Duration, write func(ctx context.Context, key string, items []T) error) *Keyed[T] {
-	return &Keyed[T]{write: write, timeout: timeout, keys: map[string][]call[T]{}}
+// bounded by timeout and carrying at most most items (the rest wait for
+// the next write), so that one write's request stays within what the
+// sidecar takes. write is called with at least one item.
+func NewKeyed[T any](timeout time.Duration, most int, write func(ctx context.Context, key string, items []T) error) *Keyed[T] {
+	return &Keyed[T]{write: write, timeout: timeout, most: max(most, 1), keys: map[string][]call[T]{}}
 }
 
 // Do adds item to the next write of key and returns that write's error.
@@ -74,7 +78,11 @@ func (k *Keyed[T]) run(key string) {
 			k.mu.Unlock()
 			return
 		}
-		k.keys[key] = nil // still running
+		if len(calls) > k.most {
+			calls, k.keys[key] = calls[:k.most], slices.Clone(calls[k.most:])
+		} else {
+			k.keys[key] = nil // still running
+		}
 		k.mu.Unlock()
 		items := make([]T, len(calls))
 		for i, c := range calls {
@@ -92,10 +100,9 @@ func (k *Keyed[T]) run(key string) {
 // Queue is a Keyed of one key: one write at a time.
 type Queue[T any] struct{ k *Keyed[T] }
 
-// New returns a queue that writes with write, each write bounded by
-// timeout. write is called with at least one item.
-func New[T any](timeout time.Duration, write func(ctx context.Context, items []T) error) *Queue[T] {
-	return &Queue[T]{k: NewKeyed(timeout, func(ctx context.Context, _ string, items []T) error { return write(ctx, items) })}
+// New returns a queue that writes with write, as NewKeyed does.
+func New[T any](timeout time.Duration, most int, write func(ctx context.Context, items []T) error) *Queue[T] {
+	return &Queue[T]{k: NewKeyed(timeout, most, func(ctx context.Context, _ string, items []T) error { return write(ctx, items) })}
 }
 
 // Do adds item to the next write and returns that write's error, as

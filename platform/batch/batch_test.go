@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func TestItemsArrivingDuringAWriteShareTheNext(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var writes [][]int
-	q := batch.New(time.Minute, func(_ context.Context, items []int) error {
+	q := batch.New(time.Minute, 100, func(_ context.Context, items []int) error {
 		mu.Lock()
 		first := len(writes) == 0
 		writes = append(writes, items)
@@ -49,7 +50,7 @@ func TestItemsArrivingDuringAWriteShareTheNext(t *testing.T) {
 
 func TestEveryCallerGetsItsWritesError(t *testing.T) {
 	boom := errors.New("boom")
-	q := batch.New(time.Minute, func(context.Context, []string) error { return boom })
+	q := batch.New(time.Minute, 100, func(context.Context, []string) error { return boom })
 	if err := q.Do(context.Background(), "a"); !errors.Is(err, boom) {
 		t.Fatalf("Do = %v; want the write's error", err)
 	}
@@ -58,7 +59,7 @@ func TestEveryCallerGetsItsWritesError(t *testing.T) {
 func TestACallerThatGivesUpLeavesTheWriteRunning(t *testing.T) {
 	release := make(chan struct{})
 	wrote := make(chan []string, 1)
-	q := batch.New(time.Minute, func(ctx context.Context, items []string) error {
+	q := batch.New(time.Minute, 100, func(ctx context.Context, items []string) error {
 		<-release
 		wrote <- items
 		return ctx.Err()
@@ -90,7 +91,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestKeysWriteApartAndLeaveNothingBehind(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan string, 2)
-	k := batch.NewKeyed(time.Minute, func(_ context.Context, key string, items []int) error {
+	k := batch.NewKeyed(time.Minute, 100, func(_ context.Context, key string, items []int) error {
 		started <- key
 		<-release
 		return nil
@@ -111,4 +112,32 @@ func TestKeysWriteApartAndLeaveNothingBehind(t *testing.T) {
 	close(release)
 	wg.Wait()
 	waitFor(t, func() bool { return batch.KeysHeld(k) == 0 })
+}
+
+func TestAWriteCarriesAtMostMost(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var sizes []int
+	q := batch.New(time.Minute, 4, func(_ context.Context, items []int) error {
+		mu.Lock()
+		first := len(sizes) == 0
+		sizes = append(sizes, len(items))
+		mu.Unlock()
+		if first {
+			<-release
+		}
+		return nil
+	})
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = q.Do(context.Background(), 0) })
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(sizes) == 1 })
+	for i := 1; i <= 10; i++ {
+		wg.Go(func() { _ = q.Do(context.Background(), i) })
+	}
+	waitFor(t, func() bool { return q.Pending() == 10 })
+	close(release)
+	wg.Wait()
+	if want := []int{1, 4, 4, 2}; !slices.Equal(sizes, want) {
+		t.Fatalf("write sizes %v; want %v", sizes, want)
+	}
 }

@@ -27,6 +27,10 @@ type productWork struct {
 // productWriteTimeout bounds one grouped write of a product.
 const productWriteTimeout = 30 * time.Second
 
+// maxProductGroup bounds the deliveries one write of a product carries:
+// their reservations are read in one bulk read.
+const maxProductGroup = 64
+
 // writeProduct carries out the work of every delivery that waited for the
 // product in one optimistic-concurrency update of it: the deliveries of
 // orders on one product all write the same key, so each writing on its

@@ -43,7 +43,7 @@ func NewService(store Store, pub Publisher, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
-	s.productWrites = batch.NewKeyed(productWriteTimeout, s.writeProduct)
+	s.productWrites = batch.NewKeyed(productWriteTimeout, maxProductGroup, s.writeProduct)
 	return s
 }
 

@@ -40,6 +40,11 @@ type indexRequest struct {
 // writeTimeout bounds one grouped write.
 const writeTimeout = 30 * time.Second
 
+// maxGroup bounds the orders of one grouped write: its bulk save of up to
+// that many pages (a few KB each) stays well within the 4 MB a sidecar's
+// gRPC API takes in one message.
+const maxGroup = 128
+
 // indexBatch writes the index entries of a group of orders: one bulk read
 // and one bulk save of every page and shard they touch, and, for a page
 // that fills, a move of its list's head and one more round for the ids

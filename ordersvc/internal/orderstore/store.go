@@ -63,8 +63,8 @@ type Store struct {
 // New returns a store on db.
 func New(db *daprstate.Store) *Store {
 	s := &Store{db: db, headCache: map[string]int{}}
-	s.indexing = batch.New(writeTimeout, s.indexBatch)
-	s.clearing = batch.New(writeTimeout, s.clearBatch)
+	s.indexing = batch.New(writeTimeout, maxGroup, s.indexBatch)
+	s.clearing = batch.New(writeTimeout, maxGroup, s.clearBatch)
 	return s
 }
 
