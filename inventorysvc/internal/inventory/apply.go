@@ -56,6 +56,9 @@ const maxSweep = 16
 // until the step of R's new status handles it: a rejecting order
 // unreserves it, a releasing one releases it from where it is.
 //
+// Steps 1 and 3 are carried out by writeProduct, in one write with those
+// of the other deliveries waiting for the same product in this replica.
+//
 // It returns the reservation as its record wrote it, or nil when it wrote
 // none.
 func (s *Service) apply(ctx context.Context, orderID string, l Line, st Step) (*Reservation, error) {
