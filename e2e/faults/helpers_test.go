@@ -96,6 +96,7 @@ type product struct {
 type problem struct {
 	Status int    `json:"status"`
 	Title  string `json:"title"`
+	Detail string `json:"detail"`
 }
 
 // isProblem reports whether resp is problem details with status code.
@@ -243,7 +244,7 @@ type shopper struct {
 
 	mu       sync.Mutex
 	accepted map[string]string // order id -> token
-	seen     map[string]int    // what the client saw: "202", "503 problem", "transport error"...
+	seen     map[string]int    // what the client saw: "202", "503 problem ... (its detail)", "transport error"...
 	failures []string          // answers a client must not see
 	longest  time.Duration
 	wg       sync.WaitGroup
@@ -295,7 +296,9 @@ func (s *shopper) place(key string) {
 		case resp.Status == http.StatusAccepted && resp.JSON(&o) == nil:
 			outcome = "202"
 		case isProblem(resp, http.StatusServiceUnavailable) && resp.Header.Get("Retry-After") != "":
-			outcome = "503 problem with Retry-After"
+			var p problem
+			_ = resp.JSON(&p)
+			outcome = "503 problem with Retry-After (" + p.Detail + ")"
 			if secs, err := time.ParseDuration(resp.Header.Get("Retry-After") + "s"); err == nil {
 				wait = secs
 			}

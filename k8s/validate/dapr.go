@@ -304,10 +304,18 @@ type Policies struct {
 
 // Retry is a retry policy.
 type Retry struct {
-	Policy      string `json:"policy,omitempty"`
-	Duration    string `json:"duration,omitempty"`
-	MaxInterval string `json:"maxInterval,omitempty"`
-	MaxRetries  *int   `json:"maxRetries,omitempty"`
+	Policy      string         `json:"policy,omitempty"`
+	Duration    string         `json:"duration,omitempty"`
+	MaxInterval string         `json:"maxInterval,omitempty"`
+	MaxRetries  *int           `json:"maxRetries,omitempty"`
+	Matching    *RetryMatching `json:"matching,omitempty"`
+}
+
+// RetryMatching limits the answers a retry policy retries to the codes
+// listed ("429,500-503"); an empty list means every code.
+type RetryMatching struct {
+	HTTPStatusCodes string `json:"httpStatusCodes,omitempty"`
+	GRPCStatusCodes string `json:"gRPCStatusCodes,omitempty"`
 }
 
 // CircuitBreaker is a circuit breaker policy.

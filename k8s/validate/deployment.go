@@ -29,6 +29,7 @@ const (
 	AnnAPITokenSecret      = "dapr.io/api-token-secret"
 	AnnDisableBuiltinStore = "dapr.io/disable-builtin-k8s-secret-store"
 	AnnSeccompProfile      = "dapr.io/sidecar-seccomp-profile-type"
+	AnnSidecarImage        = "dapr.io/sidecar-image"
 )
 
 // requiredAnnotations are the pod template annotations every app Deployment

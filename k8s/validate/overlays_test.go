@@ -341,10 +341,19 @@ func TestGateway(t *testing.T) {
 		t.Errorf("ratelimit scopes %v, want only the gateway", rl.Scopes)
 	}
 	cfg := b.configuration("gateway-config")
-	if cfg == nil || cfg.Spec.HTTPPipeline == nil || len(cfg.Spec.HTTPPipeline.Handlers) != 2 ||
-		cfg.Spec.HTTPPipeline.Handlers[0].Type != "middleware.http.ratelimit" ||
-		cfg.Spec.HTTPPipeline.Handlers[1].Type != "middleware.http.routerchecker" {
-		t.Fatalf("gateway-config must run the rate limit, then the route check, in its httpPipeline")
+	if cfg == nil || cfg.Spec.HTTPPipeline == nil || len(cfg.Spec.HTTPPipeline.Handlers) != 3 ||
+		cfg.Spec.HTTPPipeline.Handlers[0].Type != "middleware.http.invokeproblems" ||
+		cfg.Spec.HTTPPipeline.Handlers[1].Type != "middleware.http.ratelimit" ||
+		cfg.Spec.HTTPPipeline.Handlers[2].Type != "middleware.http.routerchecker" {
+		t.Fatalf("gateway-config must run the problems middleware around the rate limit, then the route check, in its httpPipeline")
+	}
+	if problems := b.Component("problems"); problems == nil || !slices.Equal(problems.Scopes, []string{GatewayAppID}) {
+		t.Errorf("want a problems component (middleware.http.invokeproblems) scoped to the gateway alone")
+	}
+	// invokeproblems is only in the project's daprd build: the gateway's
+	// sidecar must run that image.
+	if img := ann[AnnSidecarImage]; !strings.Contains(img, "/shop-daprd:") {
+		t.Errorf("ingress-nginx podAnnotations %s=%q, want the project's daprd image (tools/daprd/Dockerfile), which has invokeproblems", AnnSidecarImage, img)
 	}
 	routes := b.Component("routes")
 	if routes == nil {
@@ -413,37 +422,89 @@ func TestGateway(t *testing.T) {
 	if grpcRules == 0 {
 		t.Errorf("gateway-config has no gRPC entry in its API allowlist: daprd then serves the whole gRPC API")
 	}
-	// Nothing the gateway might read: no component but its two middlewares.
+	// Nothing the gateway might read: no component but its three middlewares.
 	for _, c := range b.Components {
-		if c.Name != "ratelimit" && c.Name != "routes" && slices.Contains(c.Scopes, GatewayAppID) {
+		if c.Name != "ratelimit" && c.Name != "routes" && c.Name != "problems" && slices.Contains(c.Scopes, GatewayAppID) {
 			t.Errorf("component %s is scoped to the gateway", c.Name)
 		}
 	}
 }
 
 // The resiliency the design asks for: ordersvc -> inventorysvc has a timeout,
-// retries and a circuit breaker; so has publishing; the gateway retries
-// nothing on a client's behalf.
+// retries and a circuit breaker; so has publishing; the gateway tries again
+// only calls that reached no app, never an app's answer (a client's POST
+// must not be repeated on its behalf), and has no circuit breaker (Dapr's
+// counts a client's 4xx as a failure).
 func TestResiliency(t *testing.T) {
 	b := renderOverlay(t, "redis")
-	if len(b.Resiliencies) != 1 {
-		t.Fatalf("%d Resiliency resources, want 1", len(b.Resiliencies))
+	if len(b.Resiliencies) != 2 {
+		t.Fatalf("%d Resiliency resources, want 2 (the apps', the gateway's)", len(b.Resiliencies))
 	}
-	r := b.Resiliencies[0]
-	if !slices.Contains(r.Scopes, "ordersvc") || slices.Contains(r.Scopes, GatewayAppID) {
-		t.Errorf("scopes %v: want ordersvc in, the gateway out", r.Scopes)
+	var apps, gateway *Resiliency
+	for i, r := range b.Resiliencies {
+		switch {
+		case slices.Equal(r.Scopes, []string{GatewayAppID}):
+			gateway = &b.Resiliencies[i]
+		case slices.Contains(r.Scopes, "ordersvc") && !slices.Contains(r.Scopes, GatewayAppID):
+			apps = &b.Resiliencies[i]
+		}
 	}
-	inv, ok := r.Spec.Targets.Apps["inventorysvc"]
+	if apps == nil || gateway == nil {
+		t.Fatalf("want one Resiliency scoped to the apps (ordersvc among them, not the gateway) and one to the gateway alone; got %d", len(b.Resiliencies))
+	}
+	inv, ok := apps.Spec.Targets.Apps["inventorysvc"]
 	if !ok || inv.Timeout == "" || inv.Retry == "" || inv.CircuitBreaker == "" {
 		t.Errorf("target app inventorysvc = %+v, want a timeout, a retry and a circuit breaker", inv)
 	}
-	ps, ok := r.Spec.Targets.Components["pubsub"]
+	ps, ok := apps.Spec.Targets.Components["pubsub"]
 	if !ok || ps.Outbound.CircuitBreaker == "" || ps.Outbound.Retry == "" || ps.Outbound.Timeout == "" || ps.Inbound.Retry == "" {
 		t.Errorf("target component pubsub = %+v, want outbound timeout/retry/circuit breaker and inbound retry", ps)
 	}
-	if rt := r.Spec.Policies.Retries[inv.Retry]; rt.Policy != "exponential" {
+	if rt := apps.Spec.Policies.Retries[inv.Retry]; rt.Policy != "exponential" {
 		t.Errorf("invocation retry policy %q, want exponential backoff", rt.Policy)
 	}
+
+	for _, app := range []string{"usersvc", "inventorysvc", "ordersvc"} {
+		target, ok := gateway.Spec.Targets.Apps[app]
+		if !ok || target.Retry == "" {
+			t.Errorf("gateway: target app %s = %+v, want a retry", app, target)
+			continue
+		}
+		if target.CircuitBreaker != "" || target.Timeout != "" {
+			t.Errorf("gateway: target app %s = %+v, want no circuit breaker and no timeout", app, target)
+		}
+		rt := gateway.Spec.Policies.Retries[target.Retry]
+		if rt.Matching == nil || rt.Matching.HTTPStatusCodes == "" {
+			t.Errorf("gateway: retry %q of %s lists no status codes: every answer of 400 and above would be retried", target.Retry, app)
+			continue
+		}
+		for _, code := range []int{400, 401, 403, 404, 409, 413, 422, 429, 500, 503} {
+			if codesMatch(t, rt.Matching.HTTPStatusCodes, code) {
+				t.Errorf("gateway: retry %q of %s repeats an app's %d answer (httpStatusCodes %q)", target.Retry, app, code, rt.Matching.HTTPStatusCodes)
+			}
+		}
+	}
+}
+
+// codesMatch reports whether code is in a Dapr status code list
+// ("429,500-503").
+func codesMatch(t *testing.T, list string, code int) bool {
+	t.Helper()
+	for _, part := range strings.Split(list, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		if !isRange {
+			hi = lo
+		}
+		from, err1 := strconv.Atoi(lo)
+		to, err2 := strconv.Atoi(hi)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("status code list %q: %q is not a code or a range", list, part)
+		}
+		if from <= code && code <= to {
+			return true
+		}
+	}
+	return false
 }
 
 // Choosing another namespace in an overlay of one's own moves everything,

@@ -22,17 +22,17 @@ var (
 var overlays = map[string]map[string]string{
 	"redis": {
 		"users-state": "state.redis", "orders-state": "state.redis", "inventory-state": "state.redis",
-		"pubsub": "pubsub.redis", "secretstore": "secretstores.kubernetes", "ratelimit": "middleware.http.ratelimit", "routes": "middleware.http.routerchecker",
+		"pubsub": "pubsub.redis", "secretstore": "secretstores.kubernetes", "ratelimit": "middleware.http.ratelimit", "routes": "middleware.http.routerchecker", "problems": "middleware.http.invokeproblems",
 		"saga-timeout": "bindings.cron",
 	},
 	"postgres-rabbitmq": {
 		"users-state": "state.postgresql", "orders-state": "state.postgresql", "inventory-state": "state.postgresql",
-		"pubsub": "pubsub.rabbitmq", "secretstore": "secretstores.kubernetes", "ratelimit": "middleware.http.ratelimit", "routes": "middleware.http.routerchecker",
+		"pubsub": "pubsub.rabbitmq", "secretstore": "secretstores.kubernetes", "ratelimit": "middleware.http.ratelimit", "routes": "middleware.http.routerchecker", "problems": "middleware.http.invokeproblems",
 		"saga-timeout": "bindings.cron",
 	},
 	"kafka": {
 		"users-state": "state.redis", "orders-state": "state.redis", "inventory-state": "state.redis",
-		"pubsub": "pubsub.kafka", "secretstore": "secretstores.kubernetes", "ratelimit": "middleware.http.ratelimit", "routes": "middleware.http.routerchecker",
+		"pubsub": "pubsub.kafka", "secretstore": "secretstores.kubernetes", "ratelimit": "middleware.http.ratelimit", "routes": "middleware.http.routerchecker", "problems": "middleware.http.invokeproblems",
 		"saga-timeout": "bindings.cron",
 	},
 }

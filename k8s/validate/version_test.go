@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -43,5 +44,32 @@ func TestOneDaprVersion(t *testing.T) {
 				t.Errorf("%s names Dapr %s; scripts/setup.sh builds %s", c.file, got[1], want)
 			}
 		}
+	}
+}
+
+// The gateway's sidecar image is the project's daprd build: its tag, the
+// Dockerfile's build arguments and what set-up builds name the same build
+// (DAPRD_VERSION, and DAPRD_BUILD's +shop.N suffix).
+func TestGatewaySidecarImageIsTheProjectBuild(t *testing.T) {
+	setup := string(readFile(t, filepath.Join(repoDir, "scripts", "setup.sh")))
+	version := regexp.MustCompile(`(?m)^DAPRD_VERSION=(\S+)$`).FindStringSubmatch(setup)
+	build := regexp.MustCompile(`(?m)^DAPRD_BUILD="v\$DAPRD_VERSION\+(shop\.\d+)"$`).FindStringSubmatch(setup)
+	if version == nil || build == nil {
+		t.Fatal(`scripts/setup.sh: no DAPRD_VERSION= or DAPRD_BUILD="v$DAPRD_VERSION+shop.N"`)
+	}
+	tag := version[1] + "-" + build[1]
+	img := gatewayValues(t).Controller.PodAnnotations[AnnSidecarImage]
+	if _, got, _ := strings.Cut(img, ":"); got != tag {
+		t.Errorf("ingress-nginx podAnnotations %s=%q: tag %q, want %q (scripts/setup.sh's build)", AnnSidecarImage, img, got, tag)
+	}
+	docker := string(readFile(t, filepath.Join(repoDir, "tools", "daprd", "Dockerfile")))
+	for arg, want := range map[string]string{"DAPRD_VERSION": version[1], "DAPRD_BUILD": "v" + version[1] + "+" + build[1]} {
+		m := regexp.MustCompile(`(?m)^ARG ` + arg + `=(\S+)$`).FindStringSubmatch(docker)
+		if m == nil || m[1] != want {
+			t.Errorf("tools/daprd/Dockerfile: ARG %s = %v, want %s", arg, m, want)
+		}
+	}
+	if !strings.Contains(docker, "ghcr.io/example/shop-daprd:"+tag) {
+		t.Errorf("tools/daprd/Dockerfile: its build command does not tag %s", tag)
 	}
 }
