@@ -65,21 +65,23 @@ func TestBrokerProxyRendering(t *testing.T) {
 	}
 }
 
-// The proxy forwards, cuts open connections when down, refuses new ones
-// until up.
+// The proxy forwards, cuts open connections when down (the client's end
+// and the server's), refuses new ones until up.
 func TestProxyDownAndUp(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	// ended receives once the server's end of a connection reads EOF.
+	ended := make(chan struct{}, 4)
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go func() { _, _ = io.Copy(c, c); c.Close() }()
+			go func() { _, _ = io.Copy(c, c); c.Close(); ended <- struct{}{} }()
 		}
 	}()
 	p, err := NewProxy(ln.Addr().String())
@@ -105,6 +107,11 @@ func TestProxyDownAndUp(t *testing.T) {
 		t.Fatalf("through the proxy: %v", err)
 	}
 	p.Down()
+	select {
+	case <-ended:
+	case <-time.After(2 * time.Second):
+		t.Error("down: the server's end of an open connection is still open")
+	}
 	if err := echo(c); err == nil {
 		t.Error("an open connection still works while the proxy is down")
 	}
