@@ -51,6 +51,7 @@ var requiredAnnotations = []struct{ key, value string }{
 	{AnnAPITokenSecret, ""},
 	{AnnDisableBuiltinStore, "true"},
 	{AnnSeccompProfile, "RuntimeDefault"},
+	{AnnSidecarImage, ""},
 }
 
 // AppTokenEnv is the variable through which the app learns the token its

@@ -47,10 +47,11 @@ func TestOneDaprVersion(t *testing.T) {
 	}
 }
 
-// The gateway's sidecar image is the project's daprd build: its tag, the
+// Every sidecar's image is the project's daprd build: its tag, the
 // Dockerfile's build arguments and what set-up builds name the same build
-// (DAPRD_VERSION, and DAPRD_BUILD's +shop.N suffix).
-func TestGatewaySidecarImageIsTheProjectBuild(t *testing.T) {
+// (DAPRD_VERSION, and DAPRD_BUILD's +shop.N suffix), and the apps'
+// sidecars run the gateway's image.
+func TestSidecarImageIsTheProjectBuild(t *testing.T) {
 	setup := string(readFile(t, filepath.Join(repoDir, "scripts", "setup.sh")))
 	version := regexp.MustCompile(`(?m)^DAPRD_VERSION=(\S+)$`).FindStringSubmatch(setup)
 	build := regexp.MustCompile(`(?m)^DAPRD_BUILD="v\$DAPRD_VERSION\+(shop\.\d+)"$`).FindStringSubmatch(setup)
@@ -61,6 +62,13 @@ func TestGatewaySidecarImageIsTheProjectBuild(t *testing.T) {
 	img := gatewayValues(t).Controller.PodAnnotations[AnnSidecarImage]
 	if _, got, _ := strings.Cut(img, ":"); got != tag {
 		t.Errorf("ingress-nginx podAnnotations %s=%q: tag %q, want %q (scripts/setup.sh's build)", AnnSidecarImage, img, got, tag)
+	}
+	for _, name := range overlayNames() {
+		for _, d := range renderOverlay(t, name).Deployments {
+			if got := d.Spec.Template.Annotations[AnnSidecarImage]; got != img {
+				t.Errorf("overlay %s: Deployment %s runs sidecar image %q; want the gateway's, %q", name, d.Name, got, img)
+			}
+		}
 	}
 	docker := string(readFile(t, filepath.Join(repoDir, "tools", "daprd", "Dockerfile")))
 	for arg, want := range map[string]string{"DAPRD_VERSION": version[1], "DAPRD_BUILD": "v" + version[1] + "+" + build[1]} {

@@ -11,6 +11,11 @@
 //     own errors on an invocation become problem details, and "no replica
 //     of the app can be reached" a 503 with Retry-After instead of a 500.
 //
+// and pubsub.rabbitmq with each subscription on a broker connection of its
+// own (package pubsubpersub): the released component loses deliveries
+// after the broker connection drops, when the subscriptions sharing its one
+// AMQP channel register again at once (dapr/components-contrib#4540).
+//
 // On Kubernetes the apps' sidecars are Dapr's release images, built with
 // every component, routerchecker included; invokeproblems is only in this
 // build, so the gateway's sidecar runs it as an image (Dockerfile here,
@@ -22,12 +27,15 @@ import (
 
 	contribmiddleware "github.com/dapr/components-contrib/middleware"
 	"github.com/dapr/components-contrib/middleware/http/routerchecker"
+	"github.com/dapr/components-contrib/pubsub/rabbitmq"
 	"github.com/dapr/dapr/cmd/daprd/app"
 	httpmiddleware "github.com/dapr/dapr/pkg/components/middleware/http"
+	pubsubloader "github.com/dapr/dapr/pkg/components/pubsub"
 	"github.com/dapr/dapr/pkg/middleware"
 	"github.com/dapr/kit/logger"
 
 	"shop/tools/daprd/invokeproblems"
+	"shop/tools/daprd/pubsubpersub"
 )
 
 func init() {
@@ -41,6 +49,9 @@ func init() {
 			return invokeproblems.Handler, nil
 		}
 	}, "invokeproblems")
+	// Replaces the release's registration of the same name: a package's
+	// init runs after those of the packages it imports.
+	pubsubloader.DefaultRegistry.RegisterComponent(pubsubpersub.Wrap(rabbitmq.NewRabbitMQ), "rabbitmq")
 }
 
 func main() {
