@@ -3,8 +3,11 @@ package faults
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
+
+	"shop/e2e/harness"
 )
 
 // TestRollingRestart restarts every replica of every service, one at a
@@ -16,6 +19,12 @@ import (
 // The sidecar restarts before its app, so for a moment it takes calls it
 // cannot pass on; the gateway (components/gateway/resiliency.yaml) tries
 // another replica for those, and for calls to a replica that is stopping.
+//
+// The next replica stops only once the restarted one serves the load
+// again, as a Deployment waits for a new pod to be ready: self-hosted, a
+// restarted replica keeps its address, and its callers' connections to it
+// back off for some seconds after failing (gRPC's reconnect backoff).
+// Stopping the other replica before then leaves none that callers reach.
 func TestRollingRestart(t *testing.T) {
 	ctx := context.Background()
 	admin := adminToken(t)
@@ -26,9 +35,10 @@ func TestRollingRestart(t *testing.T) {
 	load.run()
 	waitFor(3 * time.Second)
 	for _, svc := range []string{"inventorysvc", "ordersvc", "usersvc"} {
-		for i := range sys.Replicas(svc) {
+		for i, replica := range sys.Replicas(svc) {
 			name := fmt.Sprintf("%s-%d", svc, i+1) // this replica alone
 			start := time.Now()
+			served := servedBy(t, svc, replica)
 			// The sidecar first: it stops taking calls (the gateway's
 			// retry goes to another replica) and finishes those in flight
 			// while its app still serves; then the app drains.
@@ -45,8 +55,38 @@ func TestRollingRestart(t *testing.T) {
 				t.Fatalf("restart %s: %v", name, err)
 			}
 			t.Logf("%s restarted in %v", name, time.Since(start).Round(time.Millisecond))
+			if _, takesLoad := loadCalls[svc]; !takesLoad {
+				continue
+			}
+			if err := harness.Eventually(ctx, 30*time.Second, func() error {
+				if n := servedBy(t, svc, replica); n <= served {
+					return fmt.Errorf("%s has served no call of the load since it restarted", name)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s serves again %v after it was stopped", name, time.Since(start).Round(time.Millisecond))
 		}
 	}
 	waitFor(3 * time.Second)
 	load.settle(t, stock)
+}
+
+// loadCalls is, per service, the call of the order load each replica
+// takes; usersvc takes none (the others cached its signing keys).
+var loadCalls = map[string][2]string{
+	"ordersvc":     {http.MethodPost, "/orders"},
+	"inventorysvc": {http.MethodPost, "/products/lookup"},
+}
+
+// servedBy is how many calls of the load the replica of svc has served
+// (a name of System.Replicas; 0 for a service the load does not call).
+func servedBy(t *testing.T, svc, replica string) int {
+	t.Helper()
+	call, ok := loadCalls[svc]
+	if !ok {
+		return 0
+	}
+	return requestsPerReplica(t, svc, call[0], call[1])[replica]
 }
