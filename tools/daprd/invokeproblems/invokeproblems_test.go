@@ -139,3 +139,123 @@ func TestInvokedApp(t *testing.T) {
 		}
 	}
 }
+
+const refused = "failed to invoke, id: ordersvc, err: rpc error: code = Unavailable desc = connection error: desc = \"transport: Error while dialing: dial tcp 127.0.0.1:40123: connect: connection refused\""
+
+// flaky answers daprd's "could not connect" for its first fails calls,
+// then the app's answer; it records the body each call received.
+type flaky struct {
+	fails  int
+	msg    string
+	calls  int
+	bodies []string
+}
+
+func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.calls++
+	b, _ := io.ReadAll(r.Body)
+	f.bodies = append(f.bodies, string(b))
+	if f.calls <= f.fails {
+		w.Header().Set("X-Failed-Try", "1")
+		daprdError(http.StatusInternalServerError, "ERR_DIRECT_INVOKE", f.msg)(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	_, _ = io.WriteString(w, `{"id":"o1"}`)
+}
+
+func post(t *testing.T, h http.Handler, body string) *http.Response {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	Handler(h).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1.0/invoke/ordersvc/method/orders", strings.NewReader(body)))
+	return rec.Result()
+}
+
+// A call daprd could not deliver is sent again, body and all; what the
+// client gets is the try that was delivered, without the failed tries'
+// headers.
+func TestUndeliveredCallIsTriedAgain(t *testing.T) {
+	f := &flaky{fails: 2, msg: refused}
+	resp := post(t, f, `{"items":[1]}`)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusAccepted || string(b) != `{"id":"o1"}` {
+		t.Fatalf("got %d %q; want the third try's 202", resp.StatusCode, b)
+	}
+	if f.calls != 3 {
+		t.Errorf("%d tries; want 3", f.calls)
+	}
+	for i, got := range f.bodies {
+		if got != `{"items":[1]}` {
+			t.Errorf("try %d received body %q", i+1, got)
+		}
+	}
+	if resp.Header.Get("X-Failed-Try") != "" || resp.Header.Get("Content-Length") == "999" {
+		t.Errorf("headers of a failed try reached the client: %v", resp.Header)
+	}
+}
+
+// A call that is never delivered is tried 1+Retries times, then answered
+// 503 problem details.
+func TestUndeliveredCallGivesUp(t *testing.T) {
+	f := &flaky{fails: 100, msg: refused}
+	resp := post(t, f, `{}`)
+	if f.calls != 1+Retries {
+		t.Errorf("%d tries; want %d", f.calls, 1+Retries)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("got %d, Retry-After %q; want 503 with Retry-After 1", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	readProblem(t, resp)
+}
+
+// A failure that may have reached the app is never repeated: a
+// connection that broke during the call, a deadline, the app's own 503.
+func TestMaybeDeliveredCallIsSentOnce(t *testing.T) {
+	for _, msg := range []string{
+		"failed to invoke, id: ordersvc, err: rpc error: code = Unavailable desc = error reading from server: EOF",
+		"failed to invoke, id: ordersvc, err: rpc error: code = Internal desc = error invoking app channel: Post \"http://127.0.0.1:8083/orders\": read tcp: connection reset by peer",
+		"failed to invoke, id: ordersvc, err: context deadline exceeded",
+	} {
+		f := &flaky{fails: 100, msg: msg}
+		resp := post(t, f, `{}`)
+		if f.calls != 1 {
+			t.Errorf("%q: %d tries; want 1", msg, f.calls)
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%q: status %d; want 503", msg, resp.StatusCode)
+		}
+	}
+	calls := 0
+	resp := post(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls++
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"status":503}`)
+	}), `{}`)
+	if calls != 1 || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("the app's own 503: %d tries, status %d; want 1 try, 503", calls, resp.StatusCode)
+	}
+}
+
+// A body of unknown length is sent once: it cannot be read again.
+func TestStreamedBodyIsSentOnce(t *testing.T) {
+	f := &flaky{fails: 100, msg: refused}
+	req := httptest.NewRequest(http.MethodPost, "/v1.0/invoke/ordersvc/method/orders", io.NopCloser(strings.NewReader("x")))
+	req.ContentLength = -1
+	rec := httptest.NewRecorder()
+	Handler(f).ServeHTTP(rec, req)
+	if f.calls != 1 || f.bodies[0] != "x" {
+		t.Errorf("%d tries, first body %q; want one try with the body", f.calls, f.bodies)
+	}
+}
+
+// An answer with nothing written is a 200 with the handler's headers.
+func TestEmptyAnswerKeepsHeaders(t *testing.T) {
+	resp := serve(t, "/v1.0/invoke/ordersvc/method/x", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-From-App", "yes")
+	})
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-From-App") != "yes" {
+		t.Errorf("got %d %v; want 200 with the handler's header", resp.StatusCode, resp.Header)
+	}
+}
