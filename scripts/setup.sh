@@ -45,7 +45,7 @@ build() {
 # The project's build of daprd (tools/daprd: the release plus the gateway's
 # routerchecker and invokeproblems middlewares, pubsub.rabbitmq one connection per subscription) says so in its build info; bump the suffix when
 # tools/daprd changes, so that set-up rebuilds it.
-DAPRD_BUILD="v$DAPRD_VERSION+shop.4"
+DAPRD_BUILD="v$DAPRD_VERSION+shop.5"
 if [ -x "$bin/daprd" ] && [ "$("$bin/daprd" --version 2>/dev/null)" = "$DAPRD_VERSION" ] &&
    "$bin/daprd" --build-info 2>/dev/null | grep -qxF "Git Version: $DAPRD_BUILD"; then
   printf '==> daprd %s already installed in %s\n' "$DAPRD_BUILD" "$bin"

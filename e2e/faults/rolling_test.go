@@ -17,8 +17,8 @@ import (
 // after Retry-After), and every accepted order completes once.
 //
 // The sidecar restarts before its app, so for a moment it takes calls it
-// cannot pass on; the gateway (tools/daprd/invokeproblems) tries another
-// replica for those, and for calls to a replica that has stopped.
+// cannot pass on; those, and calls to a replica that has stopped, are 503
+// problem details (tools/daprd/invokeproblems), which the client retries.
 //
 // The next replica stops only once the restarted one serves the load
 // again, as a Deployment waits for a new pod to be ready: self-hosted, a

@@ -18,6 +18,7 @@ import (
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/sirupsen/logrus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 
 	"shop/platform/config"
 	"shop/platform/httpx"
@@ -134,7 +135,11 @@ func (s Settings) Connect(ctx context.Context, log *logrus.Entry) (dapr.Client, 
 	if err := health.Wait(ctx, s.SidecarWait, 250*time.Millisecond, nil); err != nil {
 		return nil, nil, err
 	}
-	client, err := dapr.NewClientWithAddressContext(ctx, s.DaprGRPCAddr(), grpc.WithChainUnaryInterceptor(telemetry.InjectTraceContext))
+	// After its sidecar restarts, the connection comes back within a
+	// second: gRPC's default back-off grows to two minutes between tries,
+	// and every call in the meantime fails.
+	client, err := dapr.NewClientWithAddressContext(ctx, s.DaprGRPCAddr(), grpc.WithChainUnaryInterceptor(telemetry.InjectTraceContext),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second}, MinConnectTimeout: time.Second}))
 	if err != nil {
 		return nil, nil, fmt.Errorf("dapr client: %w", err)
 	}

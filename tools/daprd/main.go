@@ -7,8 +7,7 @@
 //     gateway sidecar serves invocations of the shop's apps and nothing
 //     else: Dapr's API allowlist can allow "invoke" only as a whole, and
 //     invoke also reaches any URL (/v1.0/invoke/http://host:port/method/...).
-//   - invokeproblems (package invokeproblems, the project's own): a call
-//     that could not connect is tried again on another replica; daprd's
+//   - invokeproblems (package invokeproblems, the project's own): daprd's
 //     own errors on an invocation become problem details, and "no replica
 //     of the app can be reached" a 503 with Retry-After instead of a 500.
 //

@@ -1,15 +1,6 @@
 // Package invokeproblems is an HTTP middleware for the gateway's sidecar:
-// it tries again the calls daprd could not deliver, and turns daprd's own
-// errors on service invocation into RFC 9457 problem details, the format
-// every app of the shop answers errors in.
-//
-// A call is tried again, on the replica the next name resolution picks,
-// only when daprd could not connect: to the replica's sidecar, or that
-// sidecar to its app ("connect: connection refused"). Then nothing reached
-// an app, so even a POST without an Idempotency-Key is safe to repeat. Any
-// other failure (a connection that broke during the call, a timeout) may
-// have done the work and is answered, never repeated. Dapr's own retries
-// cannot tell the two apart, so the gateway's Resiliency turns them off.
+// it turns daprd's own errors on service invocation into RFC 9457 problem
+// details, the format every app of the shop answers errors in.
 //
 // When daprd cannot reach any replica of an app (all of them down, or the
 // one it picked stopped and its retries ran out), it answers 500 with its
@@ -30,12 +21,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // RetryAfter is the Retry-After, in seconds, of the 503 answer.
@@ -45,18 +34,8 @@ const RetryAfter = 1
 // longer body is passed on as it is.
 const maxErrorBody = 16 << 10
 
-// Tries of a call that could not be delivered: the first and up to
-// Retries more, RetryPause apart. A request body over maxReplayBody is
-// sent once.
-const (
-	Retries       = 3
-	RetryPause    = 100 * time.Millisecond
-	maxReplayBody = 4 << 20
-)
-
-// Handler wraps next: an invocation daprd could not deliver is tried
-// again, and one answered with a daprd error gets a problem document
-// instead.
+// Handler wraps next: an invocation answered with a daprd error gets a
+// problem document instead.
 func Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		app, ok := invokedApp(r.URL.Path)
@@ -64,44 +43,10 @@ func Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, replayable := readBody(r)
-		for try := 0; ; try++ {
-			if replayable {
-				r.Body = io.NopCloser(bytes.NewReader(body))
-			}
-			rw := &writer{w: w, app: app, header: w.Header().Clone()}
-			next.ServeHTTP(rw, r)
-			if !replayable || try == Retries || !rw.undelivered() {
-				rw.finish()
-				return
-			}
-			select {
-			case <-r.Context().Done():
-				rw.finish()
-				return
-			case <-time.After(RetryPause):
-			}
-		}
+		rw := &writer{w: w, app: app, header: w.Header().Clone()}
+		next.ServeHTTP(rw, r)
+		rw.finish()
 	})
-}
-
-// readBody reads the whole request body when it is small enough to send
-// again; otherwise the request is sent once, its body untouched.
-func readBody(r *http.Request) ([]byte, bool) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, true
-	}
-	if r.ContentLength < 0 || r.ContentLength > maxReplayBody {
-		return nil, false
-	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxReplayBody+1))
-	_ = r.Body.Close()
-	if err != nil || len(b) > maxReplayBody {
-		// What was read cannot be put back: send what there is, once.
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		return nil, false
-	}
-	return b, true
 }
 
 // invokedApp is the app id of an invocation path
@@ -120,7 +65,7 @@ func invokedApp(path string) (string, bool) {
 
 // writer holds back a response that may be a daprd error until its body
 // is complete, then writes it or its problem document. Its headers are its
-// own until then, so that a try that is dropped leaves none behind.
+// own until then: a problem document carries none of daprd's.
 type writer struct {
 	w       http.ResponseWriter
 	app     string
@@ -198,15 +143,6 @@ func (rw *writer) daprError() (daprError, bool) {
 		return daprError{}, false
 	}
 	return e, true
-}
-
-// undelivered reports whether daprd answered that it could not connect to
-// the app's sidecar, or that sidecar to the app: the call reached no app.
-// Nothing has been written to the client then.
-func (rw *writer) undelivered() bool {
-	e, ok := rw.daprError()
-	return ok && rw.status == http.StatusInternalServerError && e.ErrorCode == "ERR_DIRECT_INVOKE" &&
-		strings.Contains(e.Message, "connect: connection refused")
 }
 
 func (rw *writer) finish() {
