@@ -37,10 +37,11 @@ done_step
 
 step "unit tests"
 go test -race -count=1 $(for m in $modules; do [ "$(basename "$m")" = e2e ] || printf '%s/... ' "$m"; done)
-# The gateway's problems middleware lives in tools/daprd, a module of its
-# own outside the workspace (it pins the Dapr runtime).
+# The project's additions to daprd (the gateway's problems middleware, the
+# RabbitMQ wrapper) live in tools/daprd, a module of its own outside the
+# workspace (it pins the Dapr runtime).
 [ -z "$(gofmt -l tools/daprd)" ] || { gofmt -l tools/daprd >&2; echo "gofmt would change these files" >&2; exit 1; }
-(cd tools/daprd && GOWORK=off go vet ./invokeproblems && GOWORK=off go test -race -count=1 ./invokeproblems)
+(cd tools/daprd && GOWORK=off go vet ./invokeproblems ./pubsubpersub && GOWORK=off go test -race -count=1 ./invokeproblems ./pubsubpersub)
 done_step
 
 # Every request decoder and the token verifier, fuzzed for a few seconds

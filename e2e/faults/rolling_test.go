@@ -39,9 +39,9 @@ func TestRollingRestart(t *testing.T) {
 			name := fmt.Sprintf("%s-%d", svc, i+1) // this replica alone
 			start := time.Now()
 			served := servedBy(t, svc, replica)
-			// The sidecar first: it stops taking calls (the gateway's
-			// retry goes to another replica) and finishes those in flight
-			// while its app still serves; then the app drains.
+			// The sidecar first: it stops taking calls (a client's retry
+			// after the 503 goes to another replica) and finishes those in
+			// flight while its app still serves; then the app drains.
 			if err := sys.Terminate(name + "-dapr"); err != nil {
 				t.Fatal(err)
 			}
