@@ -27,7 +27,10 @@ func TestSagaTimeoutRacesConfirm(t *testing.T) {
 	if err := sys.RestartWith(ctx, "ordersvc", map[string]string{"SAGA_TIMEOUT": "1s", "PAYMENT_DELAY": "3s"}); err != nil {
 		t.Fatal(err)
 	}
-	const orders = 20
+	// 40 orders 300 ms apart take 12 s, more than two sweep periods (5 s):
+	// with 20, in one CI run only one sweep fell among them, and no order
+	// met it between its timeout and its charge.
+	const orders = 40
 	sku := newProduct(t, orders)
 	tokens := make([]string, 4)
 	for i := range tokens {

@@ -135,10 +135,12 @@ func (s Settings) Connect(ctx context.Context, log *logrus.Entry) (dapr.Client, 
 	if err := health.Wait(ctx, s.SidecarWait, 250*time.Millisecond, nil); err != nil {
 		return nil, nil, err
 	}
-	// After its sidecar restarts, the connection comes back within a
-	// second: gRPC's default back-off grows to two minutes between tries,
-	// and every call in the meantime fails.
+	// While its sidecar restarts, a call waits for it (until the call's
+	// context ends) instead of failing at once, and the connection comes
+	// back within a second: gRPC's default back-off grows to two minutes
+	// between tries.
 	client, err := dapr.NewClientWithAddressContext(ctx, s.DaprGRPCAddr(), grpc.WithChainUnaryInterceptor(telemetry.InjectTraceContext),
+		grpc.WithDefaultCallOptions(grpc.WaitForReady(true)),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second}, MinConnectTimeout: time.Second}))
 	if err != nil {
 		return nil, nil, fmt.Errorf("dapr client: %w", err)
