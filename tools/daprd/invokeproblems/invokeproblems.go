@@ -2,8 +2,8 @@
 // it turns daprd's own errors on service invocation into RFC 9457 problem
 // details, the format every app of the shop answers errors in.
 //
-// When daprd cannot reach any replica of an app (all of them down, or the
-// one it picked stopped and its retries ran out), it answers 500 with its
+// When daprd cannot reach the app (no replica up, or the one it picked
+// stopped and its retries ran out), it answers 500 with its
 // own JSON body {"errorCode":"ERR_DIRECT_INVOKE","message":"failed to
 // invoke, id: usersvc, err: ..."}, whose message names internal addresses.
 // For a client that is a temporary failure of the shop, not a bug: this
@@ -64,8 +64,9 @@ func invokedApp(path string) (string, bool) {
 }
 
 // writer holds back a response that may be a daprd error until its body
-// is complete, then writes it or its problem document. Its headers are its
-// own until then: a problem document carries none of daprd's.
+// is complete, then writes it or its problem document. It keeps its own
+// headers until it writes, so that a problem document goes out with its
+// own Content-Type and Content-Length, not those daprd set.
 type writer struct {
 	w       http.ResponseWriter
 	app     string
@@ -77,7 +78,7 @@ type writer struct {
 
 func (rw *writer) Header() http.Header { return rw.header }
 
-// commit writes the status line with this try's headers.
+// commit writes the status line with the writer's headers.
 func (rw *writer) commit(status int) {
 	h := rw.w.Header()
 	clear(h)
