@@ -332,8 +332,7 @@ func (b *Bundle) checkResiliency(apps map[string]string) []error {
 			if rt.MaxRetries == nil || *rt.MaxRetries < 0 {
 				fail("retry %s: maxRetries must be set and bounded", name)
 			}
-			// A policy of no retries waits for nothing.
-			if rt.Policy == "constant" && !validDuration(rt.Duration) && (rt.MaxRetries == nil || *rt.MaxRetries != 0) {
+			if rt.Policy == "constant" && !validDuration(rt.Duration) {
 				fail("retry %s: constant policy needs a duration", name)
 			}
 			if rt.Policy == "exponential" && rt.MaxInterval != "" && !validDuration(rt.MaxInterval) {

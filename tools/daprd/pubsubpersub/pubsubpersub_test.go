@@ -19,6 +19,7 @@ type instance struct {
 	subscribed []string
 	closed     int
 	failSub    bool
+	closedCh   chan struct{} // closed at the first Close
 }
 
 func (i *instance) Init(_ context.Context, m pubsub.Metadata) error {
@@ -47,6 +48,9 @@ func (i *instance) Close() error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.closed++
+	if i.closed == 1 {
+		close(i.closedCh)
+	}
 	return nil
 }
 func (i *instance) closes() int {
@@ -64,7 +68,7 @@ type factory struct {
 func (f *factory) new(logger.Logger) pubsub.PubSub {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	i := &instance{failSub: f.failSub && len(f.instances) > 0}
+	i := &instance{failSub: f.failSub && len(f.instances) > 0, closedCh: make(chan struct{})}
 	f.instances = append(f.instances, i)
 	return i
 }
@@ -130,12 +134,10 @@ func TestInstancesClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancel()
-	deadline := time.Now().Add(5 * time.Second)
-	for f.instances[1].closes() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the ended subscription's instance was not closed")
-		}
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-f.instances[1].closedCh:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the ended subscription's instance was not closed")
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
